@@ -1,0 +1,165 @@
+"""Engines and sessions: SQLite (the default) and PostgreSQL, migrated on open."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30
+_WRITE_OPTION = "newswatch_write"
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open, migrated database: one engine, a read and a write session factory."""
+
+    url: str
+    engine: Engine
+    read_session: sessionmaker[Session]
+    write_session: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Connect, bring the schema to the newest migration, and return session factories."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(url)
+    else:
+        if parsed.drivername == "postgresql":
+            # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise DatabaseError(
+                f"no driver for {parsed.drivername}: {exc.name} is not installed "
+                "(pip install 'newswatch[postgres]')"
+            ) from None
+    if migrate:
+        try:
+            _migrate(engine, url)
+        except Exception as exc:
+            engine.dispose()
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseError(f"cannot open {parsed.render_as_string(hide_password=True)}: {first_line}") from exc
+    writer = engine.execution_options(**{_WRITE_OPTION: True})
+    return Database(
+        url=url,
+        engine=engine,
+        read_session=sessionmaker(engine, expire_on_commit=False),
+        write_session=sessionmaker(writer, expire_on_commit=False),
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Take transaction control away from pysqlite, which would not BEGIN
+        # before reads; we emit BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once with
+        # "database is locked" when another writer committed in between: the busy
+        # handler is not consulted for the lock upgrade.  Writers therefore take
+        # the write lock up front.
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("storage") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _migrate(engine: Engine, url: str) -> None:
+    config = _alembic_config(url)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        connection.rollback()
+    if current == head:
+        return
+    with _migration_lock(engine, url):
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    logger.info("database migrated from %s to %s", current or "empty", head)
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine, url: str) -> Iterator[None]:
+    """Serialise migrations between processes that open a new database at once."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(7412001)"))
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(7412001)"))
+                connection.commit()
+        return
+    database = make_url(url).database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

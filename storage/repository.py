@@ -1,0 +1,418 @@
+"""The storage API: record an article seen by a run, and keep the run's books.
+
+Every article update is one transaction: the article row, its version, its
+sighting and its LSH bands are written together or not at all, so a process
+killed at any point leaves no half-written record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from storage import dedup
+from storage.models import (
+    ArticleRecord,
+    ArticleVersion,
+    CrawlRun,
+    MinhashBand,
+    RunProblem,
+    Sighting,
+)
+
+if TYPE_CHECKING:
+    from crawler.items import Article
+    from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+OutcomeStatus = Literal["new", "changed", "unchanged", "duplicate"]
+T = TypeVar("T")
+
+#: How often a write is retried when the database is busy or a deadlock was detected.
+WRITE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What storage made of one sighting of an article."""
+
+    status: OutcomeStatus
+    article_id: int
+    version: int
+    duplicate_of: int | None = None
+    similarity: float | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Store:
+    """Records articles and runs in one database."""
+
+    def __init__(self, db: Database, policy: dedup.DedupPolicy | None = None) -> None:
+        self.db = db
+        self.policy = policy or dedup.DedupPolicy()
+
+    # -- runs -----------------------------------------------------------------
+
+    def start_run(self, *, spiders: Sequence[str], outlets: Sequence[str], mode: str) -> int:
+        now = utcnow()
+        run = CrawlRun(
+            spiders=",".join(spiders)[:200],
+            outlets=list(outlets),
+            mode=mode,
+            status="running",
+            started_at=now,
+            heartbeat_at=now,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+
+        def write(session: Session) -> int:
+            session.add(run)
+            session.flush()
+            return run.id
+
+        return self._write(write)
+
+    def adopt_run(self, run_id: int) -> None:
+        """This process takes over a ``running`` run another process created."""
+
+        def write(session: Session) -> None:
+            run = session.get(CrawlRun, run_id)
+            if run is None or run.status != "running":
+                raise ValueError(f"run {run_id} is not a running run")
+            run.pid, run.host, run.heartbeat_at = os.getpid(), socket.gethostname(), utcnow()
+
+        self._write(write)
+
+    def heartbeat(self, run_id: int) -> None:
+        self._write(
+            lambda s: s.execute(
+                update(CrawlRun).where(CrawlRun.id == run_id).values(heartbeat_at=utcnow())
+            )
+        )
+
+    def record_problem(self, run_id: int, *, kind: str, url: str, reason: str) -> None:
+        """A page the run could not store: ``dropped`` (bad input) or ``error``."""
+        self._write(
+            lambda s: s.add(
+                RunProblem(run_id=run_id, kind=kind, url=url, reason=reason[:2000], at=utcnow())
+            )
+        )
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        message: str | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> CrawlRun:
+        """Close the run and freeze its counts from what it recorded."""
+
+        def write(session: Session) -> CrawlRun:
+            counts = run_counts(session, run_id)
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == run_id)
+                .values(
+                    status=status,
+                    message=message,
+                    stats=stats,
+                    finished_at=utcnow(),
+                    heartbeat_at=utcnow(),
+                    **{f"{name}_count": value for name, value in counts.items()},
+                )
+            )
+            return session.get_one(CrawlRun, run_id, populate_existing=True)
+
+        return self._write(write)
+
+    def mark_interrupted_runs(
+        self, *, stale_after_s: float = 600, is_alive: Callable[[int], bool] | None = None
+    ) -> list[int]:
+        """Mark ``running`` rows whose process is gone as ``interrupted``.
+
+        A run on this host is gone when its pid no longer exists; a run on another
+        host when its heartbeat is older than ``stale_after_s``.
+        """
+        alive = is_alive or _pid_alive
+        host = socket.gethostname()
+        now = utcnow()
+
+        def write(session: Session) -> list[int]:
+            gone: list[int] = []
+            for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+                if run.host == host and run.pid != os.getpid():
+                    dead = not alive(run.pid)
+                else:
+                    dead = (now - run.heartbeat_at).total_seconds() > stale_after_s
+                if dead:
+                    counts = run_counts(session, run.id)
+                    run.status = "interrupted"
+                    run.finished_at = now
+                    run.message = "process ended without closing the run (killed or crashed)"
+                    for name, value in counts.items():
+                        setattr(run, f"{name}_count", value)
+                    gone.append(run.id)
+            return gone
+
+        gone = self._write(write)
+        for run_id in gone:
+            logger.warning("run %d was interrupted: marked as such", run_id)
+        return gone
+
+    # -- articles -------------------------------------------------------------
+
+    def record(self, article: Article, run_id: int | None) -> Outcome:
+        """Store one sighting of ``article``: new, changed, unchanged or a duplicate."""
+        # CPU work outside the transaction, so the write lock is held briefly.
+        fingerprint = dedup.fingerprint(article.body)
+        return self._write(lambda session: self._record(session, article, run_id, fingerprint))
+
+    def _record(
+        self,
+        session: Session,
+        article: Article,
+        run_id: int | None,
+        fingerprint: dedup.Fingerprint,
+    ) -> Outcome:
+        now = utcnow()
+        canonical = article.canonical_url or article.url
+        row = _lock_article(session, canonical)
+        if row is None:
+            article_id = _insert_article(session, article, canonical, fingerprint, run_id, now)
+            if article_id is None:  # another writer created it since our SELECT
+                row = _lock_article(session, canonical)
+                assert row is not None
+            else:
+                return self._record_new(session, article, article_id, run_id, fingerprint, now)
+        # Only the outlet that first recorded an article makes its versions: the same
+        # page reached through another outlet (a redirect, a cross-link) is read by
+        # another parser, and its text would flip-flop between the two readings.
+        if row.content_hash == article.content_hash or row.outlet != article.outlet:
+            row.last_seen_at = now
+            row.url = article.url
+            _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
+            return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
+        version = row.version_count + 1
+        _apply_current(row, article, fingerprint)
+        row.version_count = version
+        row.last_seen_at = now
+        _add_version(session, row.id, version, article, run_id, now)
+        session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
+        _add_bands(session, row.id, fingerprint)
+        _add_sighting(session, run_id, row.id, version, "changed", article.url, now)
+        return Outcome("changed", row.id, version, row.duplicate_of, row.similarity)
+
+    def _record_new(
+        self,
+        session: Session,
+        article: Article,
+        article_id: int,
+        run_id: int | None,
+        fingerprint: dedup.Fingerprint,
+        now: datetime,
+    ) -> Outcome:
+        match = dedup.find_original(session, article_id, fingerprint, self.policy)
+        if match is not None:
+            session.execute(
+                update(ArticleRecord)
+                .where(ArticleRecord.id == article_id)
+                .values(duplicate_of=match.article_id, similarity=match.similarity)
+            )
+        _add_version(session, article_id, 1, article, run_id, now)
+        _add_bands(session, article_id, fingerprint)
+        status: OutcomeStatus = "duplicate" if match else "new"
+        _add_sighting(session, run_id, article_id, 1, status, article.url, now)
+        return Outcome(
+            status,
+            article_id,
+            1,
+            match.article_id if match else None,
+            match.similarity if match else None,
+        )
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one write transaction, retrying on lock contention."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.db.write_session() as session, session.begin():
+                    return work(session)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == WRITE_ATTEMPTS or not _is_transient(exc):
+                    raise
+                delay = 0.05 * 2**attempt
+                logger.info("database busy (%s); retrying in %.2fs", _first_line(exc), delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def run_counts(session: Session, run_id: int) -> dict[str, int]:
+    """Counts of a run, derived from what it recorded (never kept by hand)."""
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": 0, "dropped": 0, "error": 0}
+    for outcome, n in session.execute(
+        select(Sighting.outcome, func.count()).where(Sighting.run_id == run_id).group_by(Sighting.outcome)
+    ):
+        counts[outcome] = n
+    for kind, n in session.execute(
+        select(RunProblem.kind, func.count()).where(RunProblem.run_id == run_id).group_by(RunProblem.kind)
+    ):
+        counts[kind] = n
+    return counts
+
+
+def _lock_article(session: Session, canonical: str) -> ArticleRecord | None:
+    # FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite
+    # writers are already serialised by BEGIN IMMEDIATE and ignore the clause.
+    return session.scalars(
+        select(ArticleRecord).where(ArticleRecord.canonical_url == canonical).with_for_update()
+    ).first()
+
+
+def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "outlet": article.outlet,
+        "title": article.title,
+        "published_at": article.published_at,
+        "author": article.author,
+        "language": article.language,
+        "body": article.body,
+        "extra": article.extra,
+        "fetched_at": _parse_time(article.fetched_at),
+        "content_hash": article.content_hash,
+        "body_hash": fingerprint.body_hash,
+        "minhash": fingerprint.signature_bytes,
+    }
+
+
+def _apply_current(row: ArticleRecord, article: Article, fingerprint: dedup.Fingerprint) -> None:
+    for name, value in _article_values(article, fingerprint).items():
+        setattr(row, name, value)
+
+
+def _insert_article(
+    session: Session,
+    article: Article,
+    canonical: str,
+    fingerprint: dedup.Fingerprint,
+    run_id: int | None,
+    now: datetime,
+) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING; the new id, or None if the URL exists already."""
+    values = {
+        **_article_values(article, fingerprint),
+        "canonical_url": canonical,
+        "version_count": 1,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "first_run_id": run_id,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(ArticleRecord).on_conflict_do_nothing(
+            index_elements=["canonical_url"]
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(ArticleRecord).on_conflict_do_nothing(index_elements=["canonical_url"])
+    else:
+        stmt = insert(ArticleRecord)
+    return session.execute(stmt.values(**values).returning(ArticleRecord.id)).scalar()
+
+
+def _add_version(
+    session: Session,
+    article_id: int,
+    version: int,
+    article: Article,
+    run_id: int | None,
+    now: datetime,
+) -> None:
+    session.add(
+        ArticleVersion(
+            article_id=article_id,
+            version=version,
+            url=article.url,
+            title=article.title,
+            published_at=article.published_at,
+            author=article.author,
+            language=article.language,
+            body=article.body,
+            extra=article.extra,
+            content_hash=article.content_hash,
+            fetched_at=_parse_time(article.fetched_at),
+            recorded_at=now,
+            run_id=run_id,
+        )
+    )
+
+
+def _add_bands(session: Session, article_id: int, fingerprint: dedup.Fingerprint) -> None:
+    if fingerprint.band_keys:
+        session.execute(
+            insert(MinhashBand),
+            [
+                {"band": band, "key": key, "article_id": article_id}
+                for band, key in enumerate(fingerprint.band_keys)
+            ],
+        )
+
+
+def _add_sighting(
+    session: Session,
+    run_id: int | None,
+    article_id: int,
+    version: int,
+    outcome: str,
+    url: str,
+    now: datetime,
+) -> None:
+    session.add(
+        Sighting(
+            run_id=run_id, article_id=article_id, version=version, outcome=outcome, url=url, seen_at=now
+        )
+    )
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    message = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(
+        marker in message
+        for marker in ("database is locked", "deadlock detected", "could not serialize", "busy")
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,89 @@
+"""Test-wide fixtures: the network guard, databases (SQLite always, PostgreSQL when named)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+# Every process the tests start inherits the guard; this one installs it now.
+os.environ["NEWSWATCH_NETGUARD"] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETGUARD), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+sys.path.insert(0, str(NETGUARD))
+import sitecustomize as _netguard  # noqa: E402  (tests/netguard/sitecustomize.py)
+
+_netguard.install()
+
+from tests.mirror.fixtures import mirror, mirror_factory  # noqa: E402,F401  (shared fixtures)
+
+#: PostgreSQL admin URL from the environment, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_URL = os.environ.get("NEWSWATCH_TEST_PG")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's real database or dead-letter spool."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("NEWSWATCH_HOME", str(home))
+    monkeypatch.delenv("NEWSWATCH_DB", raising=False)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'newswatch.db'}"
+
+
+def _pg_admin_url() -> str:
+    assert PG_URL
+    url = make_url(PG_URL)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip("NEWSWATCH_TEST_PG is not set (.ci/run sets it)")
+    admin_url = _pg_admin_url()
+    name = f"newswatch_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Each storage test runs on SQLite and, when NEWSWATCH_TEST_PG is set, on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} (the shared corpus) is not beside this checkout")
+    return SHARED
