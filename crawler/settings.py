@@ -1,0 +1,118 @@
+"""Every setting of newswatch, in one place: Scrapy's own and the NEWSWATCH_* ones.
+
+Each NEWSWATCH_* setting can be overridden by the environment variable of the
+same name; the CLI's options override both (Scrapy's ``cmdline`` priority).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crawler import __version__
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def data_dir() -> Path:
+    """Where the default database and dead-letter spool live."""
+    if home := os.environ.get("NEWSWATCH_HOME"):
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg).expanduser() / "newswatch"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'newswatch.db'}"
+
+
+# -- newswatch ---------------------------------------------------------------
+
+#: SQLAlchemy URL of the database (SQLite file by default).
+NEWSWATCH_DB = _env("NEWSWATCH_DB", default_database_url())
+#: A contact (URL or e-mail) put in the User-Agent so site owners can reach the operator.
+NEWSWATCH_CONTACT = _env("NEWSWATCH_CONTACT", "https://github.com/newswatch/newswatch")
+#: The outlets config (TOML); see crawler/outlets.toml for the format.
+NEWSWATCH_CONFIG = _env("NEWSWATCH_CONFIG", str(Path(__file__).resolve().with_name("outlets.toml")))
+#: Print crawl progress to stderr every this many seconds (0: off; the CLI turns it on).
+NEWSWATCH_PROGRESS_S = float(_env("NEWSWATCH_PROGRESS_S", "0"))
+#: Set by the CLI: the CrawlRun that every spider of this process records into.
+NEWSWATCH_RUN_ID: int | None = None
+#: Set by ``newswatch replay``: a directory laid out as <outlet>/<file>.
+NEWSWATCH_REPLAY_DIR: str | None = None
+#: Estimated similarity from which a new article is recorded as a copy of an
+#: earlier one; unset means storage.similarity.DEFAULT_THRESHOLD (measured there).
+NEWSWATCH_NEAR_DUPLICATE_THRESHOLD = os.environ.get("NEWSWATCH_NEAR_DUPLICATE_THRESHOLD")
+#: Largest page a parser accepts (bytes); larger ones are dropped with a reason.
+NEWSWATCH_MAX_PAGE_BYTES = int(_env("NEWSWATCH_MAX_PAGE_BYTES", str(8 * 1024 * 1024)))
+#: Seconds between heartbeats of a running run (lets the next start spot a dead run).
+NEWSWATCH_HEARTBEAT_S = float(_env("NEWSWATCH_HEARTBEAT_S", "30"))
+
+#: Refuse requests to private, loopback, link-local and other non-public addresses.
+NEWSWATCH_SSRF_ENABLED = True
+#: Hosts ("host" or "host:port") exempt from that refusal; the CLI fills it from the
+#: outlets that say ``allow_private = true`` (local test sites).
+NEWSWATCH_ALLOW_PRIVATE_HOSTS: list[str] = []
+
+# -- scrapy --------------------------------------------------------------------
+
+BOT_NAME = "newswatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = f"newswatch/{__version__} (news monitoring crawler; +{NEWSWATCH_CONTACT})"
+ROBOTSTXT_OBEY = True
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+
+# Selectors parse without libxml2's limits, so the download size is the memory bound.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+
+# Conditional re-crawls: the cache keeps each page with its ETag/Last-Modified and
+# the RFC 2616 policy revalidates it, so an unchanged page costs a 304, not a body.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_DIR = str(data_dir() / "httpcache")
+HTTPCACHE_GZIP = True
+
+# No local files, data: URIs, FTP or S3 from crawled links; replay installs its own handler.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Both consoles run code inside the crawler process: never on by default.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # A redirect may not leave allowed_domains, even for a request with dont_filter.
+    "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 35,
+    "crawler.middlewares.ssrf.SSRFGuardMiddleware": 40,
+    # robots.txt per RFC 9309: 5xx or unreachable means disallow, not allow-all.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,
+}
+# Checks every DNS answer at connect time, so a name that rebinds to a private
+# address is refused too.  Only Twisted's HTTP/1.1 handler consults it: keep it.
+TWISTED_DNS_RESOLVER = "crawler.middlewares.ssrf.SSRFSafeResolver"
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.CanonicalUrlPipeline": 200,
+    "crawler.pipelines.StoragePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunRecorder": 100,
+    "crawler.progress.ProgressReporter": 200,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
