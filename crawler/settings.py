@@ -43,7 +43,7 @@ NEWSWATCH_RUN_ID: int | None = None
 #: Set by ``newswatch replay``: a directory laid out as <outlet>/<file>.
 NEWSWATCH_REPLAY_DIR: str | None = None
 #: Estimated similarity from which a new article is recorded as a copy of an
-#: earlier one; unset means storage.similarity.DEFAULT_THRESHOLD (measured there).
+#: earlier one; unset means storage.similarity.THRESHOLD (measured in benchmarks/near_duplicates.py).
 NEWSWATCH_NEAR_DUPLICATE_THRESHOLD = os.environ.get("NEWSWATCH_NEAR_DUPLICATE_THRESHOLD")
 #: Largest page a parser accepts (bytes); larger ones are dropped with a reason.
 NEWSWATCH_MAX_PAGE_BYTES = int(_env("NEWSWATCH_MAX_PAGE_BYTES", str(8 * 1024 * 1024)))
@@ -55,6 +55,26 @@ NEWSWATCH_SSRF_ENABLED = True
 #: Hosts ("host" or "host:port") exempt from that refusal; the CLI fills it from the
 #: outlets that say ``allow_private = true`` (local test sites).
 NEWSWATCH_ALLOW_PRIVATE_HOSTS: list[str] = []
+
+# -- scheduling ----------------------------------------------------------------
+# `newswatch scheduler run` (crawler/scheduling.py); its options override these.
+
+#: A scheduled run that is this late (the scheduler was down or busy) still runs, once
+#: (missed runs are coalesced); a later one is skipped until the next scheduled time.
+NEWSWATCH_MISFIRE_GRACE_S = int(_env("NEWSWATCH_MISFIRE_GRACE_S", "3600"))
+#: On SIGINT/SIGTERM the scheduler starts no new crawl and gives running ones this
+#: long to finish; then they are stopped and recorded as interrupted.
+NEWSWATCH_SHUTDOWN_GRACE_S = float(_env("NEWSWATCH_SHUTDOWN_GRACE_S", "30"))
+#: A crawl process still alive this long after SIGTERM gets SIGKILL.
+NEWSWATCH_KILL_WAIT_S = float(_env("NEWSWATCH_KILL_WAIT_S", "10"))
+#: How often the scheduler re-reads its job store, so `newswatch schedule add/pause/…`
+#: made while it runs take effect within this many seconds.
+NEWSWATCH_SCHEDULER_POLL_S = float(_env("NEWSWATCH_SCHEDULER_POLL_S", "2"))
+#: Lease of the outlet and scheduler locks (renewed every quarter of it); a holder
+#: that stops renewing loses it after this long.
+NEWSWATCH_LOCK_LEASE_S = float(_env("NEWSWATCH_LOCK_LEASE_S", "60"))
+#: Crawls the scheduler runs at once (each in its own process).
+NEWSWATCH_SCHEDULER_WORKERS = int(_env("NEWSWATCH_SCHEDULER_WORKERS", "4"))
 
 # -- scrapy --------------------------------------------------------------------
 

@@ -421,7 +421,8 @@ def _declared_is_trustworthy(page: str, declared: str) -> bool:
     page_parts, declared_parts = urlsplit(page), urlsplit(declared)
     # A canonical pointing at the home page is a known CMS misconfiguration that
     # would fold every article of the site into one.
-    if declared_parts.path in ("", "/") and not declared_parts.query and page_parts.path not in ("", "/"):
+    declared_is_root = declared_parts.path in ("", "/") and not declared_parts.query
+    if declared_is_root and page_parts.path not in ("", "/"):
         return False
     # Same address minus its whole query (``news.php?id=5`` → ``news.php``): the
     # query may be the article id, so the declaration cannot be trusted.
@@ -432,6 +433,24 @@ def _declared_is_trustworthy(page: str, declared: str) -> bool:
     ):
         return False
     return True
+
+
+_SCHEMELESS = re.compile(r"^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?=[/?#]|$)")
+
+
+def _resolve_declared(page: str, declared: str) -> str:
+    """``declared`` made absolute against the page URL.
+
+    Some portals write ``og:url`` without a scheme (``www.sohu.com/a/1``), which
+    ``urljoin`` would take for a relative path; it is read as a host only when
+    that host is on the page's own site.
+    """
+    match = _SCHEMELESS.match(declared)
+    if match and "://" not in declared:
+        page_host = _split_netloc(urlsplit(page).netloc)[1]
+        if page_host and registrable_domain(match.group(1)) == registrable_domain(page_host):
+            return f"https://{declared}"
+    return urljoin(page, declared)
 
 
 def canonical_url(url: str, declared: str | None = None) -> str:
@@ -455,7 +474,7 @@ def canonical_url(url: str, declared: str | None = None) -> str:
         declared = _TAB_NEWLINE.sub("", declared).strip()
         if declared and not declared.startswith(FIXTURE_SCHEME):
             try:
-                candidate = _canonical(strip_secrets(urljoin(url, declared)))
+                candidate = _canonical(strip_secrets(_resolve_declared(url, declared)))
             except ValueError:
                 return page
             if _declared_is_trustworthy(page, candidate):

@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -57,19 +57,21 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
-    if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(url)
-    else:
-        if parsed.drivername == "postgresql":
-            # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        try:
+    if parsed.drivername == "postgresql":
+        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(url)
+        else:
             engine = create_engine(parsed, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:
-            raise DatabaseError(
-                f"no driver for {parsed.drivername}: {exc.name} is not installed "
-                "(pip install 'newswatch[postgres]')"
-            ) from None
+    except NoSuchModuleError:
+        raise DatabaseError(f"unknown database kind {parsed.drivername!r} in {url!r}") from None
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"no driver for {parsed.drivername}: {exc.name} is not installed "
+            "(pip install 'newswatch[postgres]')"
+        ) from None
     if migrate:
         try:
             _migrate(engine, url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -18,8 +19,10 @@ from crawler.urls import (
 )
 
 BIZ = "MzI2MzEwNTY3OQ=="
-WX = f"https://mp.weixin.qq.com/s?__biz={BIZ}&mid=2648978231&idx=1&sn=dd091611fcf1aa0c2aef9655f13e7731"
-RFI = "https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20231108-%E5%BC%A0%E5%8F%88%E4%BE%A0%E4%BB%8A%E8%A7%81%E6%99%AE%E4%BA%AC"
+SN = "dd091611fcf1aa0c2aef9655f13e7731"
+WX = f"https://mp.weixin.qq.com/s?__biz={BIZ}&mid=2648978231&idx=1&sn={SN}"
+RFI = ("https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/"
+       "20231108-%E5%BC%A0%E5%8F%88%E4%BE%A0%E4%BB%8A%E8%A7%81%E6%99%AE%E4%BA%AC")
 SINA = "https://news.sina.com.cn/c/2024-05-10/doc-inausehc2630922.shtml"
 
 # Each row: (what is folded, canonical form, variants that must all give it).
@@ -85,7 +88,8 @@ FOLDS = [
         "https://www.bbc.com/zhongwen/simp/world-64125881?at_medium=RSS&at_campaign=KARANGA",
         "http://www.bbc.com/zhongwen/simp/world-64125881/#main",
     ]),
-    ("Baidu feed tags keep the article id", "https://baijiahao.baidu.com/s?id=1646796218135408573", [
+    ("Baidu feed tags keep the article id",
+     "https://baijiahao.baidu.com/s?id=1646796218135408573", [
         "http://baijiahao.baidu.com/s?id=1646796218135408573&wfr=spider&for=pc",
         "https://baijiahao.baidu.com/s?wfr=spider&id=1646796218135408573",
     ]),
@@ -99,7 +103,7 @@ FOLDS = [
         "&uin=MTIzNDU2&wx_header=1&sessionid=1700000000&clicktime=1700000001&enterid=1"
         "&subscene=7&srcid=1108x&sharer_sharetime=1&sharer_shareid=ab&exportkey=EK%3D"
         "&exptype=x&realreporttime=1&poc_token=HBx#rd",
-        f"https://mp.weixin.qq.com/s?sn=dd091611fcf1aa0c2aef9655f13e7731&idx=1&mid=2648978231&__biz={BIZ}",
+        f"https://mp.weixin.qq.com/s?sn={SN}&idx=1&mid=2648978231&__biz={BIZ}",
         "https://mp.weixin.qq.com/s?__biz=MzI2MzEwNTY3OQ%3D%3D&mid=2648978231&idx=1"
         "&sn=dd091611fcf1aa0c2aef9655f13e7731",
         f"https://mp.weixin.qq.com/s?__biz={BIZ}&amp;mid=2648978231&amp;idx=1"
@@ -154,7 +158,8 @@ NON_FOLDS = [
     ("different subdomain", "https://news.sina.com.cn/a", "https://finance.sina.com.cn/a"),
     ("non-default port keeps its scheme", "http://www.example.com:8080/a",
      "https://www.example.com:8080/a"),
-    ("escaped slash is not a slash", "https://www.example.com/a%2Fb", "https://www.example.com/a/b"),
+    ("escaped slash is not a slash", "https://www.example.com/a%2Fb",
+     "https://www.example.com/a/b"),
     ("plus and %2B differ in a query", "https://www.example.com/s?q=a+b",
      "https://www.example.com/s?q=a%2Bb"),
     ("hash-bang routes address content", "https://www.example.com/#!/article/1",
@@ -171,7 +176,8 @@ def test_non_folds(what: str, a: str, b: str) -> None:
 
 def test_meaningful_query_parameters_survive() -> None:
     assert canonical_url(SINA + "?id=123&utm_source=x") == SINA + "?id=123"
-    assert canonical_url("http://item.btime.com/?id=123&from=feed") == "https://item.btime.com/?id=123"
+    btime = "http://item.btime.com/?id=123&from=feed"
+    assert canonical_url(btime) == "https://item.btime.com/?id=123"
 
 
 def test_fixture_identifiers_unchanged() -> None:
@@ -196,7 +202,8 @@ def test_wechat_without_identity_keeps_its_own_key_but_no_volatile_params() -> N
         "https://mp.weixin.qq.com/s?new=1&signature=0Djd&src=11&timestamp=1581604662&ver=2156"
     )
     profile = f"https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz={BIZ}&scene=124&uin=1"
-    assert canonical_url(profile) == f"https://mp.weixin.qq.com/mp/profile_ext?__biz={BIZ}&action=home"
+    expected = f"https://mp.weixin.qq.com/mp/profile_ext?__biz={BIZ}&action=home"
+    assert canonical_url(profile) == expected
 
 
 def test_wechat_without_sn_uses_biz_mid_idx() -> None:
@@ -213,11 +220,19 @@ DECLARED = [
      "/a/733320600_429139?", "https://www.sohu.com/a/733320600_429139?x=1"),
     ("relative to another path", "https://news.example.com/m/123",
      "/news/2024/05/123.html", "https://news.example.com/news/2024/05/123.html"),
+    ("scheme-less og:url on the same site", "https://m.sohu.com/a/733320600_429139",
+     "www.sohu.com/a/733320600_429139", "https://www.sohu.com/a/733320600_429139"),
+    ("protocol-relative", "http://m.sohu.com/a/1", "//www.sohu.com/a/1",
+     "https://www.sohu.com/a/1"),
+    ("file name is a relative path, not a host", "https://www.example.com/news/a/",
+     "b.html", "https://www.example.com/news/a/b.html"),
     ("og:url of a WeChat short link gives the long form",
      "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw",
      WX.replace("https://", "http://") + "&amp;chksm=abc#rd", WX),
-    ("another site (aggregator copy): ignored", "https://www.toutiao.com/article/7404384826024935990/",
-     "https://www.sohu.com/a/733320600_429139", "https://www.toutiao.com/article/7404384826024935990"),
+    ("another site (aggregator copy): ignored",
+     "https://www.toutiao.com/article/7404384826024935990/",
+     "https://www.sohu.com/a/733320600_429139",
+     "https://www.toutiao.com/article/7404384826024935990"),
     ("look-alike domain: ignored", "https://www.sohu.com/a/1", "https://www.sohu.com.evil.cn/a/1",
      "https://www.sohu.com/a/1"),
     ("sibling on a private suffix: ignored", "https://alice.github.io/post",
@@ -253,27 +268,28 @@ def test_registrable_domain() -> None:
     assert not same_site("https://sina.com.cn/a", "ftp://sina.com.cn/b")
 
 
-def test_public_suffix_list_is_never_fetched() -> None:
-    """tldextract must use its bundled snapshot: no network, no cache directory."""
+def test_public_suffix_list_is_never_fetched(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """tldextract must use its bundled snapshot: no lookup, no connection, no cache file."""
     code = textwrap.dedent(
         """
-        import socket
-        def refuse(*args, **kwargs):
-            raise AssertionError("network access attempted")
-        socket.socket = refuse
-        socket.create_connection = refuse
-        socket.getaddrinfo = refuse
+        import sys
+        def guard(event, args):
+            if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
+                raise RuntimeError(f"network access attempted: {event} {args!r}")
+        sys.addaudithook(guard)
         from crawler.urls import canonical_url
         got = canonical_url("https://m.sohu.com/a/1", "https://www.sohu.com/a/1")
         assert got == "https://www.sohu.com/a/1", got
         print("ok")
         """
     )
+    env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, env={"HOME": "/nonexistent", "PATH": "/usr/bin:/bin",
-                                             "PYTHONPATH": ":".join(sys.path)})
+                            timeout=60, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+    assert not any(tmp_path.iterdir()), "tldextract wrote a cache"
 
 
 # --------------------------------------------------------------------------- secrets
@@ -294,7 +310,9 @@ SECRET_VALUES = ["PT123", "K456", "U789", "AT0", "T0&", "EK", "wx_header"]
 
 @pytest.mark.parametrize("url", SECRET_URLS)
 def test_secrets_never_survive(url: str) -> None:
-    for out in (strip_secrets(url), canonical_url(url), canonical_url("https://www.example.com/x", url)):
+    outputs = (strip_secrets(url), canonical_url(url),
+               canonical_url("https://www.example.com/x", url))
+    for out in outputs:
         for secret in ("PT123", "K456", "U789"):
             assert secret not in out, (url, out)
         lowered = out.lower()
@@ -318,7 +336,8 @@ def test_strip_secrets_keeps_everything_else_as_it_was() -> None:
     for u in untouched:
         assert strip_secrets(u) == u
     assert strip_secrets("https://www.example.com/a?key=1") == "https://www.example.com/a"
-    assert strip_secrets("https://www.example.com/a?x=1&key=1&y=2") == "https://www.example.com/a?x=1&y=2"
+    stripped = strip_secrets("https://www.example.com/a?x=1&key=1&y=2")
+    assert stripped == "https://www.example.com/a?x=1&y=2"
 
 
 def test_parameter_lists_are_lower_case_constants() -> None:

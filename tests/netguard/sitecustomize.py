@@ -25,6 +25,14 @@ def _is_local(host: object) -> bool:
         return False
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
 def _audit(event: str, args: tuple) -> None:
     if event == "socket.connect":
         address = args[1]
@@ -39,7 +47,8 @@ def _audit(event: str, args: tuple) -> None:
         host = args[0]
         if isinstance(host, bytes):
             host = host.decode("ascii", "replace")
-        if host is not None and not _is_local(host):
+        # An IP literal needs no lookup; the connect check above decides about it.
+        if host is not None and not _is_local(host) and not _is_ip(host):
             raise OSError(f"tests may not resolve {host!r}")
 
 
