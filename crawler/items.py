@@ -21,7 +21,7 @@ class Article:
     url: str
     #: The outlet that published it (a spider name, or an outlet name from the config).
     outlet: str
-    #: Headline, whitespace-collapsed, no site suffix.
+    #: Headline, whitespace-collapsed (a U+3000 separator is kept), no site suffix.
     title: str
     #: ISO 8601 as the page states it: ``YYYY-MM-DD`` for a date alone, otherwise
     #: ``YYYY-MM-DDThh:mm:ss±hh:mm``; ``None`` when the page states no date.

@@ -26,7 +26,10 @@ def normalise_body(text: str) -> str:
 
 
 def normalise_title(title: str) -> str:
-    return clean_line(title.replace("\n", " "))
+    """One line, whitespace collapsed; an ideographic space (U+3000) stays as the
+    publisher's separator between the two halves of a Chinese headline."""
+    halves = (clean_line(part) for part in re.split("\u3000+", title.replace("\n", " ")))
+    return "\u3000".join(half for half in halves if half)
 
 
 def comparable(text: str) -> str:

@@ -1,0 +1,53 @@
+"""Line-level furniture removal shared by the outlet parsers.
+
+Extraction gives lines; outlets append the same furniture to every article
+(share bars, copyright footers, "related stories", editor credits).  Each
+outlet module lists its own patterns; the helpers here apply them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+# One or more CSS rules on a line: "#id .cls { max-width: 667px; } img { … }".
+_CSS_RULE = re.compile(r"^(?:\s*[^{}\n]{1,200}\{[^{}\n]*:[^{}\n]*\}\s*)+$")
+
+#: Lines that are furniture on any Chinese or English news page.
+COMMON_FURNITURE: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^(?:分享到?|分享至)\s*[:：]?$"),
+    re.compile(r"^(?:Share|Share this|Print|Email)\s*[:：]?$", re.IGNORECASE),
+    re.compile(
+        r"^(?:[京沪粤浙苏]ICP[备證证]|京公网安备|京公網安備|\[?網上傳播視聽節目許可證|\[京ICP)"
+    ),
+    re.compile(r"^Copyright\s*(?:©|\(c\)|\d)", re.IGNORECASE),
+    re.compile(r"^(?:版权所有|All Rights Reserved)", re.IGNORECASE),
+    re.compile(r"^(?:返回顶部|回到顶部|Back to top)", re.IGNORECASE),
+)
+
+
+def is_css(line: str) -> bool:
+    return "{" in line and bool(_CSS_RULE.match(line))
+
+
+def matches(line: str, patterns: Iterable[re.Pattern[str]]) -> bool:
+    return any(pattern.search(line) for pattern in patterns)
+
+
+def drop(lines: Iterable[str], patterns: Sequence[re.Pattern[str]]) -> list[str]:
+    """Lines that match none of ``patterns`` (and are not CSS)."""
+    return [line for line in lines if not is_css(line) and not matches(line, patterns)]
+
+
+def cut_at(
+    lines: Sequence[str], markers: Sequence[re.Pattern[str]], *, keep_min: int = 1
+) -> list[str]:
+    """Lines before the first marker line (related stories, END trailers).
+
+    A marker within the first ``keep_min`` lines is ignored: a list heading is
+    never the first thing in an article, so there it is article text.
+    """
+    for index, line in enumerate(lines):
+        if index >= keep_min and matches(line, markers):
+            return list(lines[:index])
+    return list(lines)

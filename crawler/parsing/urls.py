@@ -1,0 +1,88 @@
+"""URL helpers for parsers: the address as a browser shows it, and same-site checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import tldextract
+
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+# Characters a browser keeps escaped because they would hide or disguise the
+# address: spaces, controls, bidi overrides and other format characters.
+_KEEP_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"})
+
+# Offline: the bundled public-suffix snapshot, never a network fetch at first use.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def _decode_run(run: str) -> str:
+    data = bytes.fromhex(run.replace("%", ""))
+    out: list[str] = []
+    i = 0
+    while i < len(data):
+        byte = data[i]
+        if byte < 0x80:
+            # ASCII escapes (%2F, %20, %3F ...) change the meaning of a URL: keep them.
+            out.append(run[3 * i : 3 * i + 3])
+            i += 1
+            continue
+        length = 2 if byte >= 0xC0 else 1
+        length = 3 if byte >= 0xE0 else length
+        length = 4 if byte >= 0xF0 else length
+        chunk = data[i : i + length]
+        try:
+            char = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            char = ""
+        if len(char) == 1 and unicodedata.category(char) not in _KEEP_ESCAPED_CATEGORIES:
+            out.append(char)
+            i += length
+        else:
+            out.append(run[3 * i : 3 * i + 3])
+            i += 1
+    return "".join(out)
+
+
+def display_url(url: str) -> str:
+    """Decode percent-escapes of non-ASCII UTF-8 characters, as a browser's address bar does.
+
+    ``https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/x%2Fy`` becomes
+    ``https://www.rfi.fr/cn/中国/x%2Fy``: ASCII escapes stay encoded, invalid
+    UTF-8 and invisible characters stay escaped.
+    """
+    return _ESCAPE_RUN.sub(lambda match: _decode_run(match.group(0)), url)
+
+
+@lru_cache(maxsize=4096)
+def registrable_domain(url: str) -> str | None:
+    """``news.sina.com.cn`` -> ``sina.com.cn``; ``None`` for hosts without one."""
+    host = urlsplit(url).hostname
+    if not host:
+        return None
+    return _EXTRACT(host).top_domain_under_public_suffix or None
+
+
+def same_site(url: str, other: str) -> bool:
+    domain = registrable_domain(url)
+    return domain is not None and domain == registrable_domain(other)
+
+
+def absolute_url(href: str, base: str) -> str | None:
+    """Resolve a declared link against the page URL; accept only http(s) results.
+
+    Some portals write ``og:url`` without a scheme (``www.sohu.com/a/1``), which a
+    plain ``urljoin`` would treat as a relative path.
+    """
+    href = href.strip()
+    if not href:
+        return None
+    if href.startswith("//"):
+        href = f"{urlsplit(base).scheme or 'https'}:{href}"
+    elif re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+/", href, re.IGNORECASE):
+        href = f"{urlsplit(base).scheme or 'https'}://{href}"
+    resolved = urljoin(base, href) if base.startswith(("http://", "https://")) else href
+    return resolved if resolved.startswith(("http://", "https://")) else None
