@@ -74,6 +74,8 @@ class CrawlRun(Base):
     heartbeat_at: Mapped[datetime]
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
+    #: Who started it: ``cli`` (crawl, replay) or ``scheduler``.
+    origin: Mapped[str] = mapped_column(String(12), default="cli", server_default="cli")
     #: Why the run failed, one line.
     message: Mapped[str | None] = mapped_column(Text)
     new_count: Mapped[int] = mapped_column(default=0)
@@ -190,3 +192,23 @@ class MinhashBand(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class OutletLock(Base):
+    """A lease: at most one holder per name (``outlet:<name>`` while it is crawled, ``scheduler``).
+
+    See storage/locks.py: taken with INSERT … ON CONFLICT DO NOTHING or by an UPDATE of an
+    expired lease, renewed while the holder works, deleted when it is done.
+    """
+
+    __tablename__ = "outlet_locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: ``host:pid:token`` of the process holding it.
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+    #: The lease runs out then unless renewed; anyone may take an expired lease.
+    expires_at: Mapped[datetime]
+    #: The crawl run the holder is working on (no foreign key: runs may be pruned).
+    run_id: Mapped[int | None] = mapped_column(Integer)

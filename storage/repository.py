@@ -73,12 +73,15 @@ class Store:
 
     # -- runs -----------------------------------------------------------------
 
-    def start_run(self, *, spiders: Sequence[str], outlets: Sequence[str], mode: str) -> int:
+    def start_run(
+        self, *, spiders: Sequence[str], outlets: Sequence[str], mode: str, origin: str = "cli"
+    ) -> int:
         now = utcnow()
         run = CrawlRun(
             spiders=",".join(spiders)[:200],
             outlets=list(outlets),
             mode=mode,
+            origin=origin,
             status="running",
             started_at=now,
             heartbeat_at=now,

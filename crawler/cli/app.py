@@ -10,7 +10,7 @@ import typer
 
 from crawler import __version__
 from crawler.cli import crawl as crawl_cli
-from crawler.cli import items, runs
+from crawler.cli import items, runs, schedule
 from crawler.cli.options import AppState, DbOption, JsonOption, with_db
 from crawler.cli.render import console, fail, print_json, table, text
 from crawler.outlets import config_path
@@ -27,6 +27,8 @@ app = typer.Typer(
 app.add_typer(items.app, name="items")
 app.add_typer(runs.app, name="runs")
 app.add_typer(crawl_cli.outlets_app, name="outlets")
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(schedule.scheduler_app, name="scheduler")
 app.command()(crawl_cli.crawl)
 
 #: The bundled fixtures: replayed when `newswatch replay` is given no directory.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -9,6 +11,8 @@ import typer
 from crawler.cli.options import DbOption, JsonOption, state, with_db
 from crawler.cli.render import console, fail, print_json, table, text
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
+from storage import locks
+from storage.db import Database
 
 outlets_app = typer.Typer(help="The outlets in the config.", no_args_is_help=True)
 
@@ -20,6 +24,25 @@ def configured_outlets(ctx: typer.Context) -> dict[str, Outlet]:
     except ConfigError as exc:
         fail(str(exc))
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def outlet_locks(db: Database, outlets: list[Outlet]) -> Iterator[None]:
+    """Hold each outlet's crawl lock, so a manual crawl never overlaps a scheduled one."""
+    holder = locks.new_holder()
+    held: list[str] = []
+    try:
+        for outlet in outlets:
+            attempt = locks.acquire(db, locks.outlet_key(outlet.name), holder, lease_s=outlet.timeout_s)
+            if not attempt.acquired:
+                by = attempt.lease.describe() if attempt.lease else "another process"
+                fail(f"outlet {outlet.name} is being crawled by {by}")
+                raise typer.Exit(1)
+            held.append(locks.outlet_key(outlet.name))
+        yield
+    finally:
+        for name in held:
+            locks.release(db, name, holder)
 
 
 def crawl_overrides(outlets: list[Outlet]) -> dict[str, object]:
@@ -71,9 +94,12 @@ def crawl(
             fail(f"--set takes NAME=VALUE, got {item!r}")
             raise typer.Exit(2)
         overrides[name.strip()] = value
-    detail = run_jobs(
-        [SpiderJob(o.spider, o.spider_kwargs()) for o in chosen], mode="live", overrides=overrides, run_id=run_id
-    )
+    jobs = [SpiderJob(o.spider, o.spider_kwargs()) for o in chosen]
+    if run_id is not None:  # started by the scheduler, which holds the outlets' locks
+        detail = run_jobs(jobs, mode="live", overrides=overrides, run_id=run_id)
+    else:
+        with outlet_locks(current.database(), chosen):
+            detail = run_jobs(jobs, mode="live", overrides=overrides)
     print_run_summary(detail, as_json=as_json, per_outlet=True)
     raise typer.Exit(0 if detail.run.status == "finished" else 1)
 

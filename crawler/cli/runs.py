@@ -54,14 +54,14 @@ def list_runs(
     """List runs, newest first. Example: newswatch runs list --limit 5"""
     with with_db(ctx, db).database().read_session() as session:
         rows = queries.list_runs(session, limit=limit)
-        records = [queries.run_dict(row) for row in rows]
+        records = [{**queries.run_dict(row), "origin": row.origin} for row in rows]
     if as_json:
         print_json(records)
         return
-    result = table("id", "mode", "outlets", "status", "started", "finished", *COUNTS, title="Runs")
+    result = table("id", "origin", "mode", "outlets", "status", "started", "finished", *COUNTS, title="Runs")
     for record in records:
         result.add_row(
-            text(record["id"]), text(record["mode"]), text(",".join(record["outlets"])), text(record["status"]),
+            text(record["id"]), text(record["origin"]), text(record["mode"]), text(",".join(record["outlets"])), text(record["status"]),
             text(record["started_at"][:19]), text((record["finished_at"] or "")[:19]),
             *(text(record["counts"][name]) for name in COUNTS),
         )

@@ -26,10 +26,19 @@ def run_migrations() -> None:
     _run(connection)
 
 
+# APScheduler owns this table's layout; migration 0002 only creates it early.
+_FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    return not (type_ == "table" and name in _FOREIGN_TABLES)
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         # SQLite cannot ALTER most things in place; batch mode copies the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
