@@ -183,12 +183,17 @@ class RunProblem(Base):
 
 
 class MinhashBand(Base):
-    """LSH index: one row per (band, key) of an article's signature."""
+    """LSH index: one row per (band, key) of an article's signature.
+
+    ``key`` leads the primary key: lookups are ``key IN (...)`` (the band number is
+    hashed into each key, see storage.similarity.band_keys), a B-tree search on
+    both SQLite and PostgreSQL.
+    """
 
     __tablename__ = "minhash_bands"
 
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )

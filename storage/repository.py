@@ -374,8 +374,9 @@ def _add_version(
 
 def _add_bands(session: Session, article_id: int, fingerprint: dedup.Fingerprint) -> None:
     if fingerprint.band_keys:
+        # Core executemany on the table: the ORM's bulk path costs more than the insert here.
         session.execute(
-            insert(MinhashBand),
+            MinhashBand.__table__.insert(),
             [
                 {"band": band, "key": key, "article_id": article_id}
                 for band, key in enumerate(fingerprint.band_keys)

@@ -111,11 +111,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('article_id', 'version', name=op.f('uq_article_versions_article_id'))
     )
     op.create_table('minhash_bands',
-    sa.Column('band', sa.Integer(), nullable=False),
     sa.Column('key', sa.BigInteger(), nullable=False),
+    sa.Column('band', sa.Integer(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_minhash_bands_article_id_articles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('band', 'key', 'article_id', name=op.f('pk_minhash_bands'))
+    sa.PrimaryKeyConstraint('key', 'band', 'article_id', name=op.f('pk_minhash_bands'))
     )
     with op.batch_alter_table('minhash_bands', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_minhash_bands_article_id'), ['article_id'], unique=False)
