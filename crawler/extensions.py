@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.deadletter import import_spool
 from crawler.signals import page_problem
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
@@ -67,6 +68,7 @@ class RunRecorder:
             mode = "replay" if self.crawler.settings.get("NEWSWATCH_REPLAY_DIR") else "live"
             outlet = getattr(spider, "outlet", spider.name)
             self.run_id = self.store.start_run(spiders=[spider.name], outlets=[outlet], mode=mode)
+            import_spool(self.store, self.run_id)
         self._heartbeat.start(self.crawler.settings.getfloat("NEWSWATCH_HEARTBEAT_S"), now=False)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import Article
-from crawler.settings import data_dir
+from crawler.deadletter import spool
 from crawler.urls import canonical_url, strip_secrets
 
 if TYPE_CHECKING:
@@ -89,21 +88,12 @@ class StoragePipeline:
             outcome = self.recorder.store.record(item, self.recorder.run_id)
         except Exception as exc:
             stats.inc_value("newswatch/storage_error")
-            path = self._spool(item)
+            path = spool(item, self.recorder.run_id)
             reason = f"storage failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); spooled to {path}"
             logger.error("could not store %s: %s", item.url, reason)
             raise ItemDropped(reason, kind="error") from None
         stats.inc_value(f"newswatch/outcome/{outcome.status}")
         return item
-
-    def _spool(self, item: Article) -> str:
-        assert self.recorder is not None
-        folder = data_dir() / "dead-letter"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"run-{self.recorder.run_id}.jsonl"
-        with path.open("a", encoding="utf-8") as spool:
-            spool.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-        return str(path)
 
 
 def _is_iso(value: str) -> bool:

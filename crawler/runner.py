@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from crawler.deadletter import import_spool
 from crawler.extensions import dedup_policy, json_safe_stats, run_status, shared_database
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
 from storage.queries import RunDetail, run_detail
@@ -70,6 +71,7 @@ def run_jobs(
         )
     else:
         store.adopt_run(run_id)
+    import_spool(store, run_id)
     for problem in problems:
         logger.warning("dropped %s: %s", problem.location, problem.reason)
         store.record_problem(run_id, kind="dropped", url=problem.location, reason=problem.reason)
