@@ -442,8 +442,14 @@ def test_two_schedulers_never_overlap_a_crawl_of_one_outlet(mirror_factory: Any,
 
     active.kill()  # mid-crawl: the standby takes over, and must not crawl beside a leftover
     standby.wait_log("took over the scheduler lease")
-    wait_until(lambda: len([r for r in site.runs("slow") if r.status == "finished"]) >= 1, timeout=30,
-               what="a finished run of the second scheduler")
+    # The killed scheduler's own crawl may still finish (or be closed as interrupted):
+    # wait for a run that started after it, i.e. one of the standby's, to finish.
+    first_run_id = site.runs("slow")[0].id
+    wait_until(
+        lambda: any(r.id > first_run_id and r.status == "finished" for r in site.runs("slow")),
+        timeout=30,
+        what="a finished run of the second scheduler",
+    )
     standby.signal(signal.SIGTERM)
     assert standby.wait(timeout=30) == 0
     runs = site.runs("slow")
