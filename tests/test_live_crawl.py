@@ -128,3 +128,29 @@ def _run_stats(db: str) -> dict[str, dict]:
     with database.read_session() as session:
         run = session.get_one(CrawlRun, runs[-1]["id"])
         return dict(run.stats or {})
+
+
+def test_scrapy_crawl_runs_a_configured_outlet_and_records_its_run(mirror_factory, tmp_path: Path, sqlite_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import REPO
+
+    site = mirror_factory(outlets=("rfi",))
+    config = tmp_path / "outlets.toml"
+    config.write_text(
+        f'[outlets.rfi_local]\nspider = "rfi"\nstart_urls = ["{site.url("/rfi/rss.xml")}"]\n'
+        'allowed_domains = ["127.0.0.1"]\narticle_patterns = ["/rfi/articles/"]\nallow_private = true\n',
+        encoding="utf-8",
+    )
+    scrapy = Path(sys.executable).with_name("scrapy")
+    result = subprocess.run(
+        [str(scrapy), "crawl", "rfi", "-a", "outlet=rfi_local", "-s", f"NEWSWATCH_CONFIG={config}",
+         "-s", f"NEWSWATCH_DB={sqlite_url}", "-s", "AUTOTHROTTLE_START_DELAY=0"],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [run] = json.loads(newswatch("runs", "list", "--db", sqlite_url, "--json").stdout)
+    assert (run["status"], run["outlets"], run["mode"]) == ("finished", ["rfi_local"], "live")
+    stored = json.loads(newswatch("items", "list", "--db", sqlite_url, "--json").stdout)
+    assert {item["url"] for item in stored} == {site.url(a.path) for a in site.site.outlet_articles("rfi")}

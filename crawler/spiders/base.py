@@ -73,6 +73,8 @@ class OutletSpider(scrapy.Spider):
         self.outlet, self.outlet_config = chosen.name, chosen
         self.start_urls = list(chosen.start_urls)
         self.allowed_domains = list(chosen.allowed_domains)
+        if chosen.allow_private:  # read by the SSRF guard (crawler.middlewares.ssrf)
+            self.allow_private_hosts = list(chosen.allowed_domains)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         replay_dir = self.settings.get("NEWSWATCH_REPLAY_DIR")
