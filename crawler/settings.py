@@ -57,7 +57,7 @@ NEWSWATCH_SSRF_ENABLED = True
 NEWSWATCH_ALLOW_PRIVATE_HOSTS: list[str] = []
 
 # -- scheduling ----------------------------------------------------------------
-# `newswatch scheduler run` (crawler/scheduling.py); its options override these.
+# `newswatch scheduler run` (crawler/scheduling/); its options override these.
 
 #: A scheduled run that is this late (the scheduler was down or busy) still runs, once
 #: (missed runs are coalesced); a later one is skipped until the next scheduled time.

@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from twisted.internet.task import Clock
 from zope.interface import implementer, provider
 
-from crawler.middlewares import ssrf
+from crawler.middlewares import resolver as ssrf_resolver
 from crawler.middlewares.offsite import OffsiteRedirectMiddleware, OffsiteRedirectRefused
 from crawler.middlewares.ssrf import (
     HostPolicy,
@@ -127,7 +127,7 @@ def check(mw: SSRFGuardMiddleware, url: str, **request_kwargs: Any) -> None:
 
 @pytest.fixture
 def no_installed_resolver(monkeypatch):
-    monkeypatch.setattr(ssrf, "_installed", None)
+    monkeypatch.setattr(ssrf_resolver, "_installed", None)
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def stub_dns(monkeypatch):
     """Install a real SSRFSafeResolver answering from a stub DNS table; returns the table."""
     table: dict[str, Any] = {}
     resolver, _, _ = make_resolver(table)
-    monkeypatch.setattr(ssrf, "_installed", resolver)
+    monkeypatch.setattr(ssrf_resolver, "_installed", resolver)
     return table
 
 
@@ -402,7 +402,7 @@ def test_resolver_disabled_passes_everything() -> None:
 
 def test_middleware_pushes_its_allowances_to_the_installed_resolver(monkeypatch) -> None:
     resolver, _, _ = make_resolver({})
-    monkeypatch.setattr(ssrf, "_installed", resolver)
+    monkeypatch.setattr(ssrf_resolver, "_installed", resolver)
     mw, crawler = make_middleware({"NEWSWATCH_ALLOW_PRIVATE_HOSTS": ["localhost:8080"]})
     mw.spider_opened(crawler.spider)
     assert resolver.policy.allows("localhost", 8080)
@@ -411,7 +411,7 @@ def test_middleware_pushes_its_allowances_to_the_installed_resolver(monkeypatch)
 
 def test_connect_time_refusals_are_copied_into_the_stats(monkeypatch) -> None:
     resolver, _, _ = make_resolver({"flip.example": ["127.0.0.1"]})
-    monkeypatch.setattr(ssrf, "_installed", resolver)
+    monkeypatch.setattr(ssrf_resolver, "_installed", resolver)
     resolve(resolver, "flip.example")
     mw, crawler = make_middleware()
     mw.spider_closed(crawler.spider)

@@ -1,6 +1,6 @@
 """``python -m crawler.cli``: the newswatch command; the scheduler starts its crawls this way.
 
-With NEWSWATCH_DIE_WITH_PARENT=<pid> (set by crawler/scheduling.py) the process asks
+With NEWSWATCH_DIE_WITH_PARENT=<pid> (set by crawler/scheduling/service.py) the process asks
 Linux to SIGKILL it when its parent dies: a scheduler killed with SIGKILL leaves no
 orphan crawl running beside the next scheduler, whose outlet lock would otherwise
 expire while the orphan still crawls.  The next start records the run as interrupted.
