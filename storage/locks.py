@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, OutletLock
+from storage.processes import pid_alive
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -252,14 +253,14 @@ def _holder_gone(session: Session, lease: Lease) -> bool:
     """The holder ran on this host and is dead, and so is the crawl it attached."""
     host, pid = parse_holder(lease.holder)
     here = socket.gethostname()
-    if host != here or pid is None or _pid_alive(pid):
+    if host != here or pid is None or pid_alive(pid):
         return False
     if lease.run_id is None:
         return True
     run = session.get(CrawlRun, lease.run_id)
     if run is None or run.status != "running":
         return True
-    return run.host == here and not _pid_alive(run.pid)
+    return run.host == here and not pid_alive(run.pid)
 
 
 def _run_alive_here(session: Session, lease: Lease) -> bool:
@@ -267,23 +268,7 @@ def _run_alive_here(session: Session, lease: Lease) -> bool:
     if lease.run_id is None:
         return False
     run = session.get(CrawlRun, lease.run_id)
-    return bool(run and run.status == "running" and run.host == socket.gethostname() and _pid_alive(run.pid))
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # Linux: a zombie (dead, not yet reaped: e.g. no init reaping in a container) is dead
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
+    return bool(run and run.status == "running" and run.host == socket.gethostname() and pid_alive(run.pid))
 
 
 def _write(db: Database, work: Callable[[Session], T]) -> T:

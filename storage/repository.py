@@ -30,6 +30,7 @@ from storage.models import (
     RunProblem,
     Sighting,
 )
+from storage.processes import pid_alive
 
 if TYPE_CHECKING:
     from crawler.items import Article
@@ -158,7 +159,7 @@ class Store:
         A run on this host is gone when its pid no longer exists; a run on another
         host when its heartbeat is older than ``stale_after_s``.
         """
-        alive = is_alive or _pid_alive
+        alive = is_alive or pid_alive
         host = socket.gethostname()
         now = utcnow()
 
@@ -410,13 +411,3 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
