@@ -97,6 +97,10 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
+#: Seconds before the first retry of a page; doubled for each further one (with jitter).
+NEWSWATCH_RETRY_BACKOFF_S = float(_env("NEWSWATCH_RETRY_BACKOFF_S", "2"))
+#: Longest wait before a retry, whatever the backoff or the server's Retry-After says.
+NEWSWATCH_RETRY_BACKOFF_MAX_S = float(_env("NEWSWATCH_RETRY_BACKOFF_MAX_S", "60"))
 
 # Conditional re-crawls: the cache keeps each page with its ETag/Last-Modified and
 # the RFC 2616 policy revalidates it, so an unchanged page costs a 304, not a body.
@@ -113,6 +117,9 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's retries, spaced out (exponential backoff, Retry-After).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     # A redirect may not leave allowed_domains, even for a request with dont_filter.
     "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 35,
     "crawler.middlewares.ssrf.SSRFGuardMiddleware": 40,

@@ -16,7 +16,7 @@ from tests.cli_helpers import newswatch
 from tests.mirror.site import OUTLET_LANG, Paths
 
 # Fast against loopback; politeness settings themselves are tested elsewhere.
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0"]
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "NEWSWATCH_RETRY_BACKOFF_S=0.2"]
 
 
 def _config(mirror, path: Path) -> Path:
@@ -106,6 +106,9 @@ def test_every_spider_type_crawls_the_mirror_and_recrawls_with_304s(site, tmp_pa
     assert stats["specials"].get("robotstxt/forbidden") == 1
     # Refused by Scrapy's offsite filter, or by ours when the request carried dont_filter.
     specials = stats["specials"]
+    # The two retries of the flaky page waited 0.1-0.2 s and 0.2-0.4 s first.
+    assert specials["newswatch/retry/backoff_count"] == 2
+    assert 0.3 <= specials["newswatch/retry/backoff_seconds"] <= 0.6
     assert specials.get("offsite/filtered", 0) + specials.get("newswatch/offsite_redirect/refused", 0) == 1
 
     # A second crawl of the unchanged site: nothing new, and far fewer body bytes.
