@@ -102,8 +102,6 @@ class ArticleRecord(Base):
     published_at: Mapped[str | None] = mapped_column(String(40))
     author: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
-    body: Mapped[str] = mapped_column(Text)
-    extra: Mapped[dict[str, Any]]
     fetched_at: Mapped[datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
     #: Hash of the whitespace-free body: finds exact copies under other URLs.
@@ -116,8 +114,12 @@ class ArticleRecord(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     #: Estimated similarity to ``duplicate_of`` (1.0 for an exact copy).
     similarity: Mapped[float | None] = mapped_column(Float)
+    # The large columns come last: SQLite stores a row's columns in order, and a
+    # column after a long body is only reached through its overflow pages.
+    extra: Mapped[dict[str, Any]]
     #: MinHash signature of the current body (see storage.similarity).
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body: Mapped[str] = mapped_column(Text)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", lazy="raise"
@@ -140,12 +142,12 @@ class ArticleVersion(Base):
     published_at: Mapped[str | None] = mapped_column(String(40))
     author: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
-    body: Mapped[str] = mapped_column(Text)
-    extra: Mapped[dict[str, Any]]
     content_hash: Mapped[str] = mapped_column(String(64))
     fetched_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    extra: Mapped[dict[str, Any]]
+    body: Mapped[str] = mapped_column(Text)
 
     article: Mapped[ArticleRecord] = relationship(back_populates="versions", lazy="raise")
 

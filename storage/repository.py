@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from storage import dedup
@@ -214,14 +215,17 @@ class Store:
         # page reached through another outlet (a redirect, a cross-link) is read by
         # another parser, and its text would flip-flop between the two readings.
         if row.content_hash == article.content_hash or row.outlet != article.outlet:
-            row.last_seen_at = now
-            row.url = article.url
+            _update_article(session, row.id, last_seen_at=now, url=article.url)
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
         version = row.version_count + 1
-        _apply_current(row, article, fingerprint)
-        row.version_count = version
-        row.last_seen_at = now
+        _update_article(
+            session,
+            row.id,
+            **_article_values(article, fingerprint),
+            version_count=version,
+            last_seen_at=now,
+        )
         _add_version(session, row.id, version, article, run_id, now)
         session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
         _add_bands(session, row.id, fingerprint)
@@ -287,12 +291,31 @@ def run_counts(session: Session, run_id: int) -> dict[str, int]:
     return counts
 
 
-def _lock_article(session: Session, canonical: str) -> ArticleRecord | None:
+def _lock_article(session: Session, canonical: str) -> Row[Any] | None:
+    """The few columns a sighting needs, row-locked: never the body, which is large."""
     # FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite
     # writers are already serialised by BEGIN IMMEDIATE and ignore the clause.
-    return session.scalars(
-        select(ArticleRecord).where(ArticleRecord.canonical_url == canonical).with_for_update()
+    return session.execute(
+        select(
+            ArticleRecord.id,
+            ArticleRecord.content_hash,
+            ArticleRecord.outlet,
+            ArticleRecord.version_count,
+            ArticleRecord.duplicate_of,
+            ArticleRecord.similarity,
+        )
+        .where(ArticleRecord.canonical_url == canonical)
+        .with_for_update()
     ).first()
+
+
+def _update_article(session: Session, article_id: int, **values: Any) -> None:
+    session.execute(
+        update(ArticleRecord)
+        .where(ArticleRecord.id == article_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[str, Any]:
@@ -310,11 +333,6 @@ def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[st
         "body_hash": fingerprint.body_hash,
         "minhash": fingerprint.signature_bytes,
     }
-
-
-def _apply_current(row: ArticleRecord, article: Article, fingerprint: dedup.Fingerprint) -> None:
-    for name, value in _article_values(article, fingerprint).items():
-        setattr(row, name, value)
 
 
 def _insert_article(
