@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import similarity
-from storage.models import ArticleRecord, MinhashBand
+from storage.models import ArticleRecord, ArticleSignature, MinhashBand
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +86,9 @@ def find_original(
     mine = similarity.Signature.from_bytes(fp.signature_bytes)
     best: tuple[float, int, int | None] | None = None
     for cid, dup_of, stored in session.execute(
-        select(ArticleRecord.id, ArticleRecord.duplicate_of, ArticleRecord.minhash).where(
-            ArticleRecord.id.in_(candidate_ids)
-        )
+        select(ArticleRecord.id, ArticleRecord.duplicate_of, ArticleSignature.minhash)
+        .join(ArticleSignature, ArticleSignature.article_id == ArticleRecord.id)
+        .where(ArticleRecord.id.in_(candidate_ids))
     ):
         if stored is None:
             continue

@@ -89,7 +89,13 @@ class CrawlRun(Base):
 
 
 class ArticleRecord(Base):
-    """One article, identified by its canonical URL; its current state is the last version."""
+    """One article, identified by its canonical URL; its current state is the last version.
+
+    The row holds no long text: the body lives once, in ``article_versions`` (version
+    ``version_count`` is the current one), and the MinHash signature in
+    ``article_signatures``.  Small rows keep the sighting path (look up by canonical
+    URL, touch ``last_seen_at``) within a few cached pages however large the store.
+    """
 
     __tablename__ = "articles"
 
@@ -114,12 +120,9 @@ class ArticleRecord(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     #: Estimated similarity to ``duplicate_of`` (1.0 for an exact copy).
     similarity: Mapped[float | None] = mapped_column(Float)
-    # The large columns come last: SQLite stores a row's columns in order, and a
-    # column after a long body is only reached through its overflow pages.
+    #: Characters in the current body (the text itself is in the current version).
+    body_chars: Mapped[int] = mapped_column(Integer)
     extra: Mapped[dict[str, Any]]
-    #: MinHash signature of the current body (see storage.similarity).
-    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    body: Mapped[str] = mapped_column(Text)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", lazy="raise"
@@ -182,6 +185,17 @@ class RunProblem(Base):
     url: Mapped[str] = mapped_column(String(2048))
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class ArticleSignature(Base):
+    """The MinHash signature of an article's current body (see storage.similarity)."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MinhashBand(Base):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
@@ -34,11 +34,26 @@ EXPORT_FIELDS = (
 )
 
 
-def article_dict(row: ArticleRecord) -> dict[str, Any]:
-    values = {name: getattr(row, name) for name in EXPORT_FIELDS}
+def article_dict(row: ArticleRecord, body: str) -> dict[str, Any]:
+    values = {name: body if name == "body" else getattr(row, name) for name in EXPORT_FIELDS}
     for name in ("fetched_at", "first_seen_at", "last_seen_at"):
         values[name] = values[name].isoformat()
     return values
+
+
+def _with_current_body() -> Select[tuple[ArticleRecord, str]]:
+    """Articles with the body of their current version (the only copy of the text)."""
+    return (
+        select(ArticleRecord, ArticleVersion.body)
+        .join(
+            ArticleVersion,
+            and_(
+                ArticleVersion.article_id == ArticleRecord.id,
+                ArticleVersion.version == ArticleRecord.version_count,
+            ),
+        )
+        .order_by(ArticleRecord.id)
+    )
 
 
 def list_articles(
@@ -52,18 +67,21 @@ def list_articles(
     return list(session.scalars(query))
 
 
-def iter_articles(session: Session, *, outlet: str | None = None) -> Iterator[ArticleRecord]:
-    """All articles in id order, fetched in batches so an export runs in bounded memory."""
-    query = select(ArticleRecord).order_by(ArticleRecord.id).execution_options(yield_per=500)
+def iter_articles(
+    session: Session, *, outlet: str | None = None
+) -> Iterator[tuple[ArticleRecord, str]]:
+    """All articles with their current body, in id order, fetched in batches (bounded memory)."""
+    query = _with_current_body().execution_options(yield_per=500)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
-    for row in session.scalars(query):
-        yield row
+    for row, body in session.execute(query):
+        yield row, body
         session.expunge(row)
 
 
-def get_article(session: Session, article_id: int) -> ArticleRecord | None:
-    return session.get(ArticleRecord, article_id)
+def get_article(session: Session, article_id: int) -> tuple[ArticleRecord, str] | None:
+    found = session.execute(_with_current_body().where(ArticleRecord.id == article_id)).first()
+    return None if found is None else (found[0], found[1])
 
 
 def versions(session: Session, article_id: int) -> list[ArticleVersion]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from storage import dedup
 from storage.models import (
     ArticleRecord,
+    ArticleSignature,
     ArticleVersion,
     CrawlRun,
     MinhashBand,
@@ -228,7 +229,8 @@ class Store:
         )
         _add_version(session, row.id, version, article, run_id, now)
         session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
-        _add_bands(session, row.id, fingerprint)
+        session.execute(delete(ArticleSignature).where(ArticleSignature.article_id == row.id))
+        _add_fingerprint(session, row.id, fingerprint)
         _add_sighting(session, run_id, row.id, version, "changed", article.url, now)
         return Outcome("changed", row.id, version, row.duplicate_of, row.similarity)
 
@@ -249,7 +251,7 @@ class Store:
                 .values(duplicate_of=match.article_id, similarity=match.similarity)
             )
         _add_version(session, article_id, 1, article, run_id, now)
-        _add_bands(session, article_id, fingerprint)
+        _add_fingerprint(session, article_id, fingerprint)
         status: OutcomeStatus = "duplicate" if match else "new"
         _add_sighting(session, run_id, article_id, 1, status, article.url, now)
         return Outcome(
@@ -326,12 +328,11 @@ def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[st
         "published_at": article.published_at,
         "author": article.author,
         "language": article.language,
-        "body": article.body,
+        "body_chars": len(article.body),
         "extra": article.extra,
         "fetched_at": _parse_time(article.fetched_at),
         "content_hash": article.content_hash,
         "body_hash": fingerprint.body_hash,
-        "minhash": fingerprint.signature_bytes,
     }
 
 
@@ -391,7 +392,13 @@ def _add_version(
     )
 
 
-def _add_bands(session: Session, article_id: int, fingerprint: dedup.Fingerprint) -> None:
+def _add_fingerprint(session: Session, article_id: int, fingerprint: dedup.Fingerprint) -> None:
+    """The article's signature and its LSH band keys (none for a text too short to match)."""
+    if fingerprint.signature_bytes is not None:
+        session.execute(
+            ArticleSignature.__table__.insert(),
+            {"article_id": article_id, "minhash": fingerprint.signature_bytes},
+        )
     if fingerprint.band_keys:
         # Core executemany on the table: the ORM's bulk path costs more than the insert here.
         session.execute(

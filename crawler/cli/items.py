@@ -32,7 +32,7 @@ def print_articles(db: Database, *, limit: int | None, outlet: str | None = None
     for row in rows:
         result.add_row(
             text(row.id), text(row.outlet), text(row.published_at or "—"), text(row.title),
-            text(len(row.body)), text(row.version_count), text(row.duplicate_of or ""),
+            text(row.body_chars), text(row.version_count), text(row.duplicate_of or ""),
         )
     console.print(result)
 
@@ -58,25 +58,25 @@ def list_items(
 def _summary(row: ArticleRecord) -> dict[str, Any]:
     return {
         "id": row.id, "outlet": row.outlet, "url": row.url, "title": row.title,
-        "published_at": row.published_at, "body_chars": len(row.body),
+        "published_at": row.published_at, "body_chars": row.body_chars,
         "version_count": row.version_count, "duplicate_of": row.duplicate_of,
     }
 
 
-def _article_or_exit(session: Any, article_id: int) -> ArticleRecord:
-    row = queries.get_article(session, article_id)
-    if row is None:
+def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRecord, str]:
+    """The article and its current body, or a clean exit."""
+    found = queries.get_article(session, article_id)
+    if found is None:
         fail(f"no article with id {article_id}")
         raise typer.Exit(1)
-    return row
+    return found
 
 
 @app.command()
 def show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one article with its text and metadata. Example: newswatch items show 3"""
     with with_db(ctx, db).database().read_session() as session:
-        row = _article_or_exit(session, article_id)
-        record = queries.article_dict(row)
+        record = queries.article_dict(*_article_or_exit(session, article_id))
     if as_json:
         print_json(record)
         return
@@ -105,13 +105,13 @@ def export(
             if fmt == "csv":
                 writer = csv.DictWriter(stream, fieldnames=list(queries.EXPORT_FIELDS))
                 writer.writeheader()
-                for row in queries.iter_articles(session, outlet=outlet):
-                    record = queries.article_dict(row)
+                for row, body in queries.iter_articles(session, outlet=outlet):
+                    record = queries.article_dict(row, body)
                     record["extra"] = json.dumps(record["extra"], ensure_ascii=False)
                     writer.writerow(record)
             else:
-                for row in queries.iter_articles(session, outlet=outlet):
-                    stream.write(json.dumps(queries.article_dict(row), ensure_ascii=False) + "\n")
+                for row, body in queries.iter_articles(session, outlet=outlet):
+                    stream.write(json.dumps(queries.article_dict(row, body), ensure_ascii=False) + "\n")
     finally:
         if output:
             stream.close()

@@ -63,10 +63,8 @@ def upgrade() -> None:
     sa.Column('first_run_id', sa.Integer(), nullable=True),
     sa.Column('duplicate_of', sa.Integer(), nullable=True),
     sa.Column('similarity', sa.Float(), nullable=True),
-    # Large columns last: in SQLite, columns after a long body sit behind its overflow pages.
+    sa.Column('body_chars', sa.Integer(), nullable=False),
     sa.Column('extra', sa.JSON(), nullable=False),
-    sa.Column('minhash', sa.LargeBinary(), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['duplicate_of'], ['articles.id'], name=op.f('fk_articles_duplicate_of_articles')),
     sa.ForeignKeyConstraint(['first_run_id'], ['crawl_runs.id'], name=op.f('fk_articles_first_run_id_crawl_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
@@ -111,6 +109,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_article_versions')),
     sa.UniqueConstraint('article_id', 'version', name=op.f('uq_article_versions_article_id'))
     )
+    op.create_table('article_signatures',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('minhash', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_signatures_article_id_articles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id', name=op.f('pk_article_signatures'))
+    )
     op.create_table('minhash_bands',
     sa.Column('key', sa.BigInteger(), nullable=False),
     sa.Column('band', sa.Integer(), nullable=False),
@@ -149,6 +153,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_minhash_bands_article_id'))
 
     op.drop_table('minhash_bands')
+    op.drop_table('article_signatures')
     op.drop_table('article_versions')
     with op.batch_alter_table('run_problems', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_run_problems_run_id'))
