@@ -149,3 +149,13 @@ def test_scrapy_list_shows_the_five_spiders() -> None:
     result = subprocess.run([str(scrapy), "list"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["bbc", "ecns", "portal", "rfi", "wechat"]
+
+
+def test_a_page_over_the_size_limit_is_dropped_with_its_size(tmp_path: Path, sqlite_url: str) -> None:
+    (tmp_path / "rfi").mkdir()
+    (tmp_path / "rfi" / "huge.html").write_bytes(b"<html><body>" + b"<p>x</p>" * 2000 + b"</body></html>")
+    result = newswatch("replay", str(tmp_path), "--db", sqlite_url, "--json",
+                       env={"NEWSWATCH_MAX_PAGE_BYTES": "10000"})
+    assert result.returncode == 1
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["reason"] == "page too large: 16,026 bytes (limit 10,000)"

@@ -148,6 +148,11 @@ class OutletSpider(scrapy.Spider):
     # -- reading ----------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterable[Article]:
+        limit = self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
+        if len(response.body) > limit:  # replayed files are not bounded by DOWNLOAD_MAXSIZE
+            url = response.meta.get(PAGE_URL, response.url)
+            self.report_problem(url, f"page too large: {len(response.body):,} bytes (limit {limit:,})", kind="dropped")
+            return
         page = RawPage(
             # Redirects change response.url; a fixture id must survive Scrapy's URL escaping.
             url=response.url if response.meta.get(REPLAY_FILE) is None else response.meta[PAGE_URL],
