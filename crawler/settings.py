@@ -32,8 +32,9 @@ def default_database_url() -> str:
 
 #: SQLAlchemy URL of the database (SQLite file by default).
 NEWSWATCH_DB = _env("NEWSWATCH_DB", default_database_url())
-#: A contact (URL or e-mail) put in the User-Agent so site owners can reach the operator.
-NEWSWATCH_CONTACT = _env("NEWSWATCH_CONTACT", "https://github.com/newswatch/newswatch")
+#: A contact (URL or e-mail) put in the User-Agent so site owners can reach the operator;
+#: live crawls warn while it is unset (there is no honest default).
+NEWSWATCH_CONTACT = os.environ.get("NEWSWATCH_CONTACT", "")
 #: The outlets config (TOML); see crawler/outlets.toml for the format.
 NEWSWATCH_CONFIG = _env("NEWSWATCH_CONFIG", str(Path(__file__).resolve().with_name("outlets.toml")))
 #: Print crawl progress to stderr every this many seconds (0: off; the CLI turns it on).
@@ -82,7 +83,9 @@ BOT_NAME = "newswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = f"newswatch/{__version__} (news monitoring crawler; +{NEWSWATCH_CONTACT})"
+USER_AGENT = f"newswatch/{__version__} (news monitoring crawler" + (
+    f"; +{NEWSWATCH_CONTACT})" if NEWSWATCH_CONTACT else ")"
+)
 ROBOTSTXT_OBEY = True
 
 AUTOTHROTTLE_ENABLED = True

@@ -63,3 +63,16 @@ def test_the_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
     listed = newswatch_json("--config", str(_write(tmp_path, GOOD)), "outlets", "list")
     assert [o["name"] for o in listed] == ["rfi_cn"]
     assert newswatch_json("--config", str(path), "info")["config"] == str(path)
+
+
+def test_the_user_agent_names_newswatch_and_the_configured_contact(monkeypatch) -> None:
+    import importlib
+
+    import crawler.settings
+
+    monkeypatch.setenv("NEWSWATCH_CONTACT", "mailto:desk@example.org")
+    settings = importlib.reload(crawler.settings)
+    assert settings.USER_AGENT.startswith("newswatch/") and "+mailto:desk@example.org" in settings.USER_AGENT
+    monkeypatch.delenv("NEWSWATCH_CONTACT")
+    settings = importlib.reload(crawler.settings)
+    assert settings.USER_AGENT.endswith("(news monitoring crawler)")  # no invented address

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 
 from crawler.cli.options import DbOption, JsonOption, state, with_db
-from crawler.cli.render import console, fail, print_json, table, text
+from crawler.cli.render import console, err_console, fail, print_json, table, text
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from storage import locks
 from storage.db import Database
@@ -80,6 +81,10 @@ def crawl(
         fail("no enabled outlet to crawl")
         raise typer.Exit(2)
     current.database()
+    if not os.environ.get("NEWSWATCH_CONTACT"):
+        err_console.print(text(
+            "warning: NEWSWATCH_CONTACT is not set: site owners cannot reach you from the User-Agent", "yellow"
+        ))
     overrides = {
         "NEWSWATCH_DB": current.db_url,
         "NEWSWATCH_PROGRESS_S": 2.0,
