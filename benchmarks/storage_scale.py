@@ -31,7 +31,8 @@ size, and the query plans of every SELECT ``record`` issues, at the largest size
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--op-budget 20] \\
         [--workdir DIR] [--keep]
 
-    # the full run, about 25-35 minutes on 2 cores:
+    # the full run: about 26 minutes on 2 cores (10 preparing 1M fingerprints,
+    # 8.5 loading SQLite, 4.5 loading PostgreSQL, 3 measuring):
     .venv/bin/python benchmarks/storage_scale.py > benchmarks/out/storage_scale.txt 2>&1
 
 Synthetic articles.  Every article is a pure function of its index (a seeded RNG
@@ -58,9 +59,10 @@ inserted in bulk into the project's own tables, created by ``open_database``
   articles against ``make_article``, ``normalise_body`` and ``dedup.body_hash``;
   measurement samples are built by ``make_article`` itself.  Chunks are cached
   on disk and shared by both backends (computed once, timed as "prepare").
-* Each article gets its row in ``articles`` (with body_hash and minhash) and one
-  row in ``article_versions``; no ``sightings`` (and first_run_id/run_id NULL):
-  sightings are only written by ``record`` and read per run.
+* Each article gets its row in ``articles`` (body_hash, body_chars), its
+  signature in ``article_signatures`` and its body in one ``article_versions``
+  row; no ``sightings`` (and first_run_id/run_id NULL): sightings are only
+  written by ``record`` and read per run.
 * SQLite: SQLAlchemy Core ``insert()`` executemany, 5,000 rows a batch, in
   transactions of 50,000 articles, band rows in article order (as ``record``
   writes them, so the table's row order is the organic one); the load connection uses journal_mode=OFF, synchronous=OFF, foreign_keys=OFF and a
