@@ -74,6 +74,14 @@ class _Handler(BaseHTTPRequestHandler):
                 headers.pop("Content-Type", None)
         headers.update(reply.headers)
 
+        # Recorded before the first byte goes out: a client that has its response
+        # must find it in the statistics (it counts the body bytes meant to be sent).
+        if reply.reset_after is not None:
+            planned = len(body[: reply.reset_after])
+        else:
+            planned = 0 if head or status == 304 else len(body)
+        site.record(self.command, self.path, status, planned, request_headers)
+
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -81,16 +89,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
 
-        sent = 0
         if reply.reset_after is not None:
-            sent = self._send_then_reset(body[: reply.reset_after])
-        elif not head and status != 304:
+            self._send_then_reset(body[: reply.reset_after])
+        elif planned:
             try:
                 self.wfile.write(body)
-                sent = len(body)
             except OSError:
                 self.close_connection = True
-        site.record(self.command, self.path, status, sent, request_headers)
 
     def _send_then_reset(self, chunk: bytes) -> int:
         """Write ``chunk``, then close with SO_LINGER 0 so the peer gets a TCP RST."""
