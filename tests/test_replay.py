@@ -159,3 +159,20 @@ def test_a_page_over_the_size_limit_is_dropped_with_its_size(tmp_path: Path, sql
     assert result.returncode == 1
     [problem] = json.loads(result.stdout)["problems"]
     assert problem["reason"] == "page too large: 16,026 bytes (limit 10,000)"
+
+
+def test_a_database_failure_when_the_run_starts_is_one_line_not_a_traceback(sqlite_url: str) -> None:
+    import sqlite3
+
+    from sqlalchemy import make_url
+
+    assert newswatch("runs", "list", "--db", sqlite_url).returncode == 0
+    with sqlite3.connect(make_url(sqlite_url).database) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_runs BEFORE INSERT ON crawl_runs "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error (test trigger)'); END"
+        )
+    result = newswatch("replay", str(FIXTURES), "--db", sqlite_url)
+    assert result.returncode == 2
+    assert "error: database error: disk I/O error (test trigger)" in result.stderr
+    assert "Traceback" not in result.stderr

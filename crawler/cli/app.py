@@ -11,7 +11,7 @@ import typer
 from crawler import __version__
 from crawler.cli import crawl as crawl_cli
 from crawler.cli import items, runs, schedule
-from crawler.cli.options import AppState, DbOption, JsonOption, with_db
+from crawler.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from crawler.cli.render import console, fail, print_json, table, text
 from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
@@ -96,7 +96,8 @@ def replay(
         raise typer.Exit(2)
     current.database()  # fail early, with the reason, on a bad --db
     overrides = {"NEWSWATCH_DB": current.db_url, "LOG_LEVEL": "INFO" if current.verbose else "WARNING"}
-    detail = run_replay(directory, overrides=overrides)
+    with storage_errors():
+        detail = run_replay(directory, overrides=overrides)
     runs.print_run_summary(detail, as_json=as_json)
     if as_json is False and detail.counts["new"] + detail.counts["changed"] + detail.counts["unchanged"] + detail.counts["duplicate"]:
         items.print_articles(current.database(), limit=None, run_id=detail.run.id)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from crawler.cli.options import DbOption, JsonOption, state, with_db
+from crawler.cli.options import DbOption, JsonOption, state, storage_errors, with_db
 from crawler.cli.render import console, err_console, fail, print_json, table, text
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from storage import locks
@@ -100,11 +100,12 @@ def crawl(
             raise typer.Exit(2)
         overrides[name.strip()] = value
     jobs = [SpiderJob(o.spider, o.spider_kwargs()) for o in chosen]
-    if run_id is not None:  # started by the scheduler, which holds the outlets' locks
-        detail = run_jobs(jobs, mode="live", overrides=overrides, run_id=run_id)
-    else:
-        with outlet_locks(current.database(), chosen):
-            detail = run_jobs(jobs, mode="live", overrides=overrides)
+    with storage_errors():
+        if run_id is not None:  # started by the scheduler, which holds the outlets' locks
+            detail = run_jobs(jobs, mode="live", overrides=overrides, run_id=run_id)
+        else:
+            with outlet_locks(current.database(), chosen):
+                detail = run_jobs(jobs, mode="live", overrides=overrides)
     print_run_summary(detail, as_json=as_json, per_outlet=True)
     raise typer.Exit(0 if detail.run.status == "finished" else 1)
 

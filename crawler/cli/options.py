@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -54,3 +56,18 @@ def with_db(ctx: typer.Context, db: str | None) -> AppState:
     if db:
         current.db_url = db
     return current
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """A database that fails mid-command (locked, full, gone) ends it with one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crawler.cli.render import fail
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        fail(f"database error: {first}")
+        raise typer.Exit(2) from None
