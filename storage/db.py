@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -16,13 +18,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
 
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
+#: How often a write transaction is tried when the database is busy or a deadlock was detected.
+WRITE_ATTEMPTS = 5
+# Messages of errors that go away when the transaction is simply run again.
+_TRANSIENT = ("database is locked", "deadlock", "could not serialize", "busy")
+T = TypeVar("T")
 _WRITE_OPTION = "newswatch_write"
 
 
@@ -45,6 +52,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def write_transaction(db: Database, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one write transaction, retried with backoff on lock contention."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with db.write_session() as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            message = str(exc.orig if exc.orig is not None else exc)
+            if attempt == WRITE_ATTEMPTS or not any(m in message.lower() for m in _TRANSIENT):
+                raise
+            delay = 0.05 * 2**attempt
+            logger.info("database busy (%s); retrying in %.2fs", message.strip().splitlines()[0], delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def sqlite_url(path: Path) -> str:

@@ -30,18 +30,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import write_transaction
 from storage.models import CrawlRun, OutletLock
 from storage.processes import pid_alive
 
@@ -50,11 +50,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 #: The lease of the one active scheduler of a database.
 SCHEDULER = "scheduler"
-_ATTEMPTS = 5
 _KEEP: Any = object()
 
 
@@ -147,7 +145,7 @@ def acquire(
             # another taker won the race since we read the row: look again
         return Attempt(False, None)
 
-    attempt = _write(db, work)
+    attempt = write_transaction(db, work)
     if attempt.acquired and attempt.reason:
         logger.info("lease %s taken over from %s (%s)", name, attempt.taken_from, attempt.reason)
     return attempt
@@ -173,7 +171,7 @@ def renew(
         ).first()
         return row is not None
 
-    return _write(db, work)
+    return write_transaction(db, work)
 
 
 def release(db: Database, name: str, holder: str) -> bool:
@@ -188,7 +186,7 @@ def release(db: Database, name: str, holder: str) -> bool:
         ).first()
         return row is not None
 
-    return _write(db, work)
+    return write_transaction(db, work)
 
 
 def get(db: Database, name: str) -> Lease | None:
@@ -269,18 +267,3 @@ def _run_alive_here(session: Session, lease: Lease) -> bool:
         return False
     run = session.get(CrawlRun, lease.run_id)
     return bool(run and run.status == "running" and run.host == socket.gethostname() and pid_alive(run.pid))
-
-
-def _write(db: Database, work: Callable[[Session], T]) -> T:
-    """One write transaction, retried a few times when the database is busy."""
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            with db.write_session() as session, session.begin():
-                return work(session)
-        except DBAPIError as exc:
-            message = str(exc.orig if exc.orig is not None else exc).lower()
-            transient = any(m in message for m in ("database is locked", "deadlock", "could not serialize", "busy"))
-            if attempt == _ATTEMPTS or not transient:
-                raise
-            time.sleep(0.05 * 2**attempt)
-    raise AssertionError("unreachable")

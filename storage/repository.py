@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from storage import dedup
+from storage.db import write_transaction
 from storage.models import (
     ArticleRecord,
     ArticleSignature,
@@ -43,8 +42,6 @@ logger = logging.getLogger(__name__)
 OutcomeStatus = Literal["new", "changed", "unchanged", "duplicate"]
 T = TypeVar("T")
 
-#: How often a write is retried when the database is busy or a deadlock was detected.
-WRITE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,21 +259,8 @@ class Store:
             match.similarity if match else None,
         )
 
-    # -- plumbing -------------------------------------------------------------
-
     def _write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one write transaction, retrying on lock contention."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                with self.db.write_session() as session, session.begin():
-                    return work(session)
-            except (OperationalError, DBAPIError) as exc:
-                if attempt == WRITE_ATTEMPTS or not _is_transient(exc):
-                    raise
-                delay = 0.05 * 2**attempt
-                logger.info("database busy (%s); retrying in %.2fs", _first_line(exc), delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        return write_transaction(self.db, work)
 
 
 def run_counts(session: Session, run_id: int) -> dict[str, int]:
@@ -424,15 +408,3 @@ def _add_sighting(
             run_id=run_id, article_id=article_id, version=version, outcome=outcome, url=url, seen_at=now
         )
     )
-
-
-def _is_transient(exc: DBAPIError) -> bool:
-    message = str(exc.orig if exc.orig is not None else exc).lower()
-    return any(
-        marker in message
-        for marker in ("database is locked", "deadlock detected", "could not serialize", "busy")
-    )
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
