@@ -56,10 +56,14 @@ class CanonicalUrlPipeline:
     """Strips session secrets from the URL and files the article under its canonical URL."""
 
     def process_item(self, item: Article) -> Article:
-        url = strip_secrets(item.url)
-        declared = strip_secrets(item.declared_canonical_url) if item.declared_canonical_url else None
+        try:
+            url = strip_secrets(item.url)
+            declared = strip_secrets(item.declared_canonical_url) if item.declared_canonical_url else None
+            canonical = canonical_url(url, declared)
+        except ValueError as exc:  # e.g. a port out of range, an unbalanced IPv6 bracket
+            raise ItemDropped(f"unusable URL {item.url[:200]!r}: {exc}") from None
         return item.replace(
-            url=url, declared_canonical_url=declared, canonical_url=canonical_url(url, declared)
+            url=url, declared_canonical_url=declared, canonical_url=canonical
         )
 
 

@@ -25,7 +25,7 @@ from scrapy.spiderloader import SpiderLoader
 from twisted.internet import task
 
 from crawler.deadletter import import_spool
-from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
+from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outlet_folders
 from crawler.signals import page_problem
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
@@ -210,7 +210,9 @@ def replay(directory: Path, *, overrides: dict[str, Any] | None = None) -> RunDe
     jobs: list[SpiderJob] = []
     problems: list[ReplayProblem] = []
     for folder in outlet_folders(directory):
-        if folder.name in known:
+        if refused := folder_problem(folder, directory):
+            problems.append(ReplayProblem(str(folder), refused))
+        elif folder.name in known:
             jobs.append(SpiderJob(folder.name))
         else:
             problems.append(

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.parsing import ParseError, RawPage, parse
-from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
+from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
 
@@ -127,12 +127,17 @@ class OutletSpider(scrapy.Spider):
             if isinstance(entry, ReplayProblem):
                 self.report_problem(entry.location, entry.reason, kind="dropped")
                 continue
-            yield self.article_request(
-                entry.url,
-                meta={REPLAY_FILE: str(entry.path), FETCHED_AT: entry.fetched_at},
-                # Two saved copies of one page are two sightings, both to be recorded.
-                dont_filter=True,
-            )
+            try:
+                request = self.article_request(
+                    entry.url,
+                    meta={REPLAY_FILE: str(entry.path), FETCHED_AT: entry.fetched_at},
+                    # Two saved copies of one page are two sightings, both to be recorded.
+                    dont_filter=True,
+                )
+            except ValueError as exc:  # one unusable page never stops the rest of the folder
+                self.report_problem(str(entry.path), f"cannot replay {entry.url[:200]!r}: {exc}", kind="dropped")
+                continue
+            yield request
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
         meta = {PAGE_URL: url, **kwargs.pop("meta", {})}
@@ -169,11 +174,17 @@ class OutletSpider(scrapy.Spider):
             yield parse(page, self.parser)
         except ParseError as exc:
             self.report_problem(page.url, exc.reason, kind="dropped")
+        except Exception as exc:  # a parser bug met hostile bytes: count the page, keep crawling
+            self.logger.exception("parser %s failed on %s", self.parser, page.url)
+            self.report_problem(page.url, f"parser error: {type(exc).__name__}: {exc}"[:300], kind="error")
 
     def on_download_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)
+        if isinstance(failure.value, PageTooLarge):  # refused before reading: bad input, not a fault
+            self.report_problem(url, str(failure.value), kind="dropped")
+            return
         if response is not None:  # HttpError: the server answered, with an error status
             reason = f"HTTP {response.status} from {response.url}"
         else:
