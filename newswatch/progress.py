@@ -9,6 +9,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from newswatch.terminal import escape
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -58,5 +60,5 @@ class ProgressReporter:
         self.report()
 
     def report(self) -> None:
-        sys.stderr.write(progress_line(self.outlet, self.crawler.stats.get_stats()) + "\n")
+        sys.stderr.write(escape(progress_line(self.outlet, self.crawler.stats.get_stats())) + "\n")
         sys.stderr.flush()

@@ -10,6 +10,7 @@ import typer
 
 from crawler import __version__
 from newswatch.cli import crawl as crawl_cli
+from newswatch import terminal
 from newswatch.cli import items, runs, schedule
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
@@ -48,7 +49,9 @@ def root(
     """newswatch: a monitoring crawler for news."""
     ctx.obj = AppState(db_url=db or default_database_url(), config_path=config, verbose=verbose)
     level = logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level)
+    # Log lines carry URLs, titles and file names from the web: escaped in formatting.
+    terminal.install(logging.root.handlers, "%(levelname)s %(name)s: %(message)s")
     # Scrapy resets the root logger's level when a crawl starts; the handler's holds.
     for handler in logging.root.handlers:
         handler.setLevel(level)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from newswatch.cli.options import DbOption, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
+from newswatch.terminal import json_inert
 from newswatch.textdiff import sentence_diff, summarise
 from storage import queries
 from storage.db import Database
@@ -98,6 +99,10 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export all stored articles, one record per article. Example: newswatch items export --format csv -o a.csv"""
+    if fmt == "csv" and output is None and sys.stdout.isatty():
+        # CSV has no escape for ESC or a bidi override: a title could drive the terminal.
+        fail("refusing to write CSV to a terminal (titles could carry terminal escapes): use --output FILE or a pipe")
+        raise typer.Exit(2)
     database = with_db(ctx, db).database()
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
@@ -111,7 +116,8 @@ def export(
                     writer.writerow(record)
             else:
                 for row, body in queries.iter_articles(session, outlet=outlet):
-                    stream.write(json.dumps(queries.article_dict(row, body), ensure_ascii=False) + "\n")
+                    line = json.dumps(queries.article_dict(row, body), ensure_ascii=False)
+                    stream.write(json_inert(line) + "\n")
     finally:
         if output:
             stream.close()
