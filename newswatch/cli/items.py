@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 from sqlalchemy import select
 
-from newswatch.cli.options import DbOption, JsonOption, with_db
+from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
 from newswatch.terminal import json_inert
 from newswatch.textdiff import sentence_diff, summarise
@@ -42,7 +42,7 @@ def print_articles(db: Database, *, limit: int | None, outlet: str | None = None
 def list_items(
     ctx: typer.Context,
     outlet: Annotated[str | None, typer.Option("--outlet", help="Only this outlet.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N articles.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=2**63 - 1, help="At most N articles.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -74,7 +74,7 @@ def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRecord, str]
 
 
 @app.command()
-def show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one article with its text and metadata. Example: newswatch items show 3"""
     with with_db(ctx, db).database().read_session() as session:
         record = queries.article_dict(*_article_or_exit(session, article_id))
@@ -124,7 +124,7 @@ def export(
 
 
 @app.command()
-def history(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def history(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the versions of an article and what changed in each. Example: newswatch items history 3"""
     with with_db(ctx, db).database().read_session() as session:
         _article_or_exit(session, article_id)
@@ -154,9 +154,9 @@ def history(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metava
 @app.command()
 def diff(
     ctx: typer.Context,
-    article_id: Annotated[int, typer.Argument(metavar="ID")],
-    v1: Annotated[int | None, typer.Argument(help="Older version (default: the one before V2).")] = None,
-    v2: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).")] = None,
+    article_id: IdArgument,
+    v1: Annotated[int | None, typer.Argument(help="Older version (default: the one before V2).", min=1, max=2**31)] = None,
+    v2: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).", min=1, max=2**31)] = None,
     db: DbOption = None,
 ) -> None:
     """Show what changed between two versions, sentence by sentence. Example: newswatch items diff 3 1 2"""

@@ -12,9 +12,9 @@ from rich.text import Text
 
 from newswatch.terminal import escape, json_inert
 
-
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+# Errors stay one line whatever the terminal width (scripts grep them; tests count them).
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def safe(value: Any) -> str:

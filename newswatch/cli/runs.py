@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from newswatch.cli.options import DbOption, JsonOption, with_db
+from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from storage import queries
 from storage.queries import RunDetail
@@ -47,7 +47,7 @@ def print_run_summary(detail: RunDetail, *, as_json: bool, per_outlet: bool = Fa
 @app.command("list")
 def list_runs(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N runs.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=2**63 - 1, help="Newest N runs.")] = 20,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -69,7 +69,7 @@ def list_runs(
 
 
 @app.command()
-def show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, run_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one run with its counts and every page it could not store. Example: newswatch runs show 1"""
     with with_db(ctx, db).database().read_session() as session:
         detail = queries.run_detail(session, run_id)
