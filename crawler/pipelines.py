@@ -105,8 +105,14 @@ class StoragePipeline:
             outcome = self.sink.record_article(item)
         except Exception as exc:
             stats.inc_value("newswatch/storage_error")
-            path = spool(item, self.sink.run_id)
-            reason = f"storage failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); spooled to {path}"
+            failure = f"storage failed ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]})"
+            try:
+                path = spool(item, self.sink.run_id, self.crawler.settings["NEWSWATCH_DB"])
+            except OSError as spool_exc:  # disk full, folder unwritable: say so, never "spooled"
+                stats.inc_value("newswatch/lost")
+                reason = f"{failure}; LOST: could not be spooled either ({spool_exc.strerror or spool_exc})"
+            else:
+                reason = f"{failure}; spooled to {path}"
             logger.error("could not store %s: %s", item.url, reason)
             raise ItemDropped(reason, kind="error") from None
         stats.inc_value(f"newswatch/outcome/{outcome}")

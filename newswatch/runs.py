@@ -314,6 +314,8 @@ def run_status(finish_reason: str, stats: dict[str, Any]) -> tuple[str, str | No
         return "interrupted", "stopped by a signal before the crawl finished"
     if finish_reason != "finished":
         return "failed", f"crawl closed with reason {finish_reason!r}"
+    if stats.get("newswatch/lost"):
+        return "failed", f"{stats['newswatch/lost']} items were LOST: neither stored nor dead-lettered"
     if stats.get("newswatch/storage_error"):
         return "failed", f"{stats['newswatch/storage_error']} items could not be stored (dead-lettered)"
     if stats.get("spider_exceptions/count"):

@@ -14,6 +14,7 @@ from newswatch import terminal
 from newswatch.cli import items, runs, schedule
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
+from crawler.deadletter import spool_dir
 from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
 
@@ -66,6 +67,7 @@ def info(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -
         "database": current.db_url,
         "default_database": default_database_url(),
         "data_dir": str(data_dir()),
+        "dead_letter": str(spool_dir(current.db_url)),
         "fixtures": str(BUNDLED_FIXTURES),
         "config": str(current.config_path or config_path()),
     }
