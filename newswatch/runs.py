@@ -312,6 +312,8 @@ def run_status(finish_reason: str, stats: dict[str, Any]) -> tuple[str, str | No
     """``finished`` or ``failed``/``interrupted`` with the rule that tripped (never the exit code)."""
     if finish_reason == "shutdown":
         return "interrupted", "stopped by a signal before the crawl finished"
+    if finish_reason == "closespider_timeout":
+        return "interrupted", f"run deadline reached: stopped with what it had stored ({stats.get('item_scraped_count', 0)} items)"
     if finish_reason != "finished":
         return "failed", f"crawl closed with reason {finish_reason!r}"
     if stats.get("newswatch/lost"):

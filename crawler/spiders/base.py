@@ -27,6 +27,8 @@ from crawler.spiders.discovery import ArticleMatcher, discover
 PAGE_URL = "newswatch_page_url"
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
+#: The start URL a discovery request descends from (its links count against that start URL's cap).
+ROOT = "newswatch_root"
 
 # Every discovery and article request is revalidated with the server (ETag /
 # Last-Modified through the RFC 2616 HTTP cache): a monitoring crawler must not
@@ -47,6 +49,9 @@ class OutletSpider(scrapy.Spider):
         self.outlet = outlet or self.name
         #: The outlet's config entry (live crawls only).
         self.outlet_config: Outlet | None = None
+        #: Requests enqueued from discovery, per start URL and in all (the enqueue caps).
+        self._enqueued_from: dict[str, int] = {}
+        self._enqueued = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -113,13 +118,39 @@ class OutletSpider(scrapy.Spider):
             follow_patterns=follow_patterns,
         )
         self.crawler.stats.inc_value(f"newswatch/discovery/{found.kind}")
-        for url in found.articles:
-            yield self.article_request(url)
         depth = response.meta.get(DEPTH, 0)
         max_depth = config.max_depth if config else 0
-        if depth < max_depth:
-            for url in found.follow:
-                yield self.discovery_request(url, depth=depth + 1)
+        follow = found.follow if depth < max_depth else ()
+        root = response.meta.get(ROOT, response.meta.get(PAGE_URL, response.url))
+        budget = self.enqueue_budget(root, len(found.articles) + len(follow), response.url)
+        for url in found.articles[:budget]:
+            yield self.article_request(url)
+        for url in follow[: max(0, budget - len(found.articles))]:
+            request = self.discovery_request(url, depth=depth + 1)
+            request.meta[ROOT] = root
+            yield request
+
+    def enqueue_budget(self, root: str, wanted: int, page: str) -> int:
+        """How many of ``wanted`` new requests one page may add: the rest is cut, counted, logged.
+
+        Three caps bound the queue (and so memory): one discovery page (a 100,000-URL
+        sitemap), everything found from one start URL, and the whole run.
+        """
+        settings = self.settings
+        caps = {
+            "page": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_PAGE"),
+            "start URL": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_START_URL") - self._enqueued_from.get(root, 0),
+            "run": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_RUN") - self._enqueued,
+        }
+        limit, granted = min(caps.items(), key=lambda cap: cap[1])
+        granted = max(0, min(wanted, granted))
+        self._enqueued_from[root] = self._enqueued_from.get(root, 0) + granted
+        self._enqueued += granted
+        if granted < wanted:
+            cut = wanted - granted
+            self.crawler.stats.inc_value("newswatch/enqueue_cut", cut)
+            self.logger.warning("cut %d of %d links found on %s: the per-%s enqueue limit is reached", cut, wanted, page, limit)
+        return granted
 
     def replay_requests(self, root: Path) -> Iterable[scrapy.Request]:
         now = datetime.now(UTC)
