@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
+from storage.processes import pid_alive
 from storage.repository import run_counts
 
 #: The columns ``items export`` writes, in order.
@@ -118,6 +121,32 @@ def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> Ru
         )
     )
     return RunDetail(run=run, counts=run_counts(session, run_id), problems=problems)
+
+
+def run_is_stale(run: CrawlRun, *, silent_after_s: float) -> bool:
+    """A ``running`` run nobody is running any more: its process on this host is gone,
+    or (another host) its heartbeat has been silent for ``silent_after_s``."""
+    if run.status != "running":
+        return False
+    if run.host == socket.gethostname():
+        return not pid_alive(run.pid)
+    heartbeat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - heartbeat).total_seconds() > silent_after_s
+
+
+def live_run_dict(session: Session, run: CrawlRun, *, silent_after_s: float) -> dict[str, Any]:
+    """``run_dict`` for a listing: a running run's counts so far, and ``stale`` when it is dead.
+
+    A run killed with -9 stays ``running`` in the table until the next run starts and
+    marks it interrupted; a reader is told at once.
+    """
+    if run.status != "running":
+        return run_dict(run)
+    record = run_dict(run, run_counts(session, run.id))
+    if run_is_stale(run, silent_after_s=silent_after_s):
+        record["status"] = "stale"
+        record["message"] = "its process is gone (killed or crashed); the next run marks it interrupted"
+    return record
 
 
 def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, Any]:

@@ -51,10 +51,16 @@ def list_runs(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List runs, newest first. Example: newswatch runs list --limit 5"""
+    """List runs, newest first; a run whose process is gone shows as `stale`. Example: newswatch runs list --limit 5"""
+    from newswatch.runs import project_settings
+
     with with_db(ctx, db).database().read_session() as session:
         rows = queries.list_runs(session, limit=limit)
-        records = [{**queries.run_dict(row), "origin": row.origin} for row in rows]
+        silent_after_s = 3 * project_settings().getfloat("NEWSWATCH_HEARTBEAT_S")
+        records = [
+            {**queries.live_run_dict(session, row, silent_after_s=silent_after_s), "origin": row.origin}
+            for row in rows
+        ]
     if as_json:
         print_json(records)
         return
