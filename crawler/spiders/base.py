@@ -22,6 +22,7 @@ from crawler.parsing import ParseError, RawPage, parse
 from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
+from crawler.stats import discovery_key, problem_key
 
 #: request.meta keys the spiders use.
 PAGE_URL = "newswatch_page_url"
@@ -108,11 +109,11 @@ class OutletSpider(scrapy.Spider):
         found = discover(
             response.body,
             response.url,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             is_article=matcher,
             follow_patterns=follow_patterns,
         )
-        self.crawler.stats.inc_value(f"newswatch/discovery/{found.kind}")
+        self.crawler.stats.inc_value(discovery_key(found.kind))
         for url in found.articles:
             yield self.article_request(url)
         depth = response.meta.get(DEPTH, 0)
@@ -177,10 +178,10 @@ class OutletSpider(scrapy.Spider):
         if response is not None:  # HttpError: the server answered, with an error status
             reason = f"HTTP {response.status} from {response.url}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage() or 'no detail'}"
+            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage() or 'no detail'}"
         self.report_problem(url, f"download failed: {reason}", kind="error")
 
     def report_problem(self, url: str, reason: str, *, kind: str) -> None:
         self.logger.warning("%s %s: %s", kind, url, reason)
-        self.crawler.stats.inc_value(f"newswatch/{kind}")
+        self.crawler.stats.inc_value(problem_key(kind))
         self.crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind=kind)
