@@ -1,17 +1,23 @@
-"""Read-only queries behind the CLI: articles, versions, runs."""
+"""Every read of the database, as functions that return plain typed rows.
+
+Nothing outside ``storage`` imports the models or writes SQL: the command line, the web
+page and the alerts read through these functions, and the rows they get are frozen
+dataclasses detached from any session.
+"""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
+from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem, Sighting
+from storage.outcomes import RUN_COUNTS
 from storage.processes import pid_alive
 from storage.repository import run_counts
 
@@ -37,14 +43,94 @@ EXPORT_FIELDS = (
 )
 
 
-def article_dict(row: ArticleRecord, body: str) -> dict[str, Any]:
-    values = {name: body if name == "body" else getattr(row, name) for name in EXPORT_FIELDS}
+R = TypeVar("R")
+
+
+def _row(cls: type[R], obj: object, **given: Any) -> R:
+    """A frozen row of ``cls`` from an ORM object's attributes of the same names."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: given[name] if name in given else getattr(obj, name) for name in names})
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """An article as stored: its current metadata (the text is in :class:`VersionRow`)."""
+
+    id: int
+    url: str
+    canonical_url: str
+    outlet: str
+    title: str
+    published_at: str | None
+    author: str | None
+    language: str
+    extra: dict[str, Any]
+    fetched_at: datetime
+    content_hash: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    version_count: int
+    duplicate_of: int | None
+    similarity: float | None
+    body_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    article_id: int
+    version: int
+    url: str
+    title: str
+    published_at: str | None
+    author: str | None
+    language: str
+    content_hash: str
+    fetched_at: datetime
+    recorded_at: datetime
+    run_id: int | None
+    extra: dict[str, Any]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    spiders: str
+    outlets: list[str]
+    mode: str
+    status: str
+    origin: str
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat_at: datetime
+    host: str
+    pid: int
+    message: str | None
+    stats: dict[str, Any] | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRow:
+    kind: str
+    url: str
+    reason: str
+    at: datetime
+
+
+def _run_row(run: CrawlRun, counts: dict[str, int] | None = None) -> RunRow:
+    stored = {name: getattr(run, f"{name}_count") for name in RUN_COUNTS}
+    return _row(RunRow, run, counts=counts if counts is not None else stored)
+
+
+def article_dict(row: ArticleRow, body: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: body if name == "body" else getattr(row, name) for name in EXPORT_FIELDS}
     for name in ("fetched_at", "first_seen_at", "last_seen_at"):
-        values[name] = values[name].isoformat()
+        values[name] = getattr(row, name).isoformat()
     return values
 
 
-def _with_current_body() -> Select[tuple[ArticleRecord, str]]:
+def _with_current_body() -> Select[ArticleRecord, str]:
     """Articles with the body of their current version (the only copy of the text)."""
     return (
         select(ArticleRecord, ArticleVersion.body)
@@ -60,70 +146,84 @@ def _with_current_body() -> Select[tuple[ArticleRecord, str]]:
 
 
 def list_articles(
-    session: Session, *, outlet: str | None = None, limit: int | None = None
-) -> list[ArticleRecord]:
+    session: Session,
+    *,
+    outlet: str | None = None,
+    limit: int | None = None,
+    run_id: int | None = None,
+) -> list[ArticleRow]:
+    """Articles in id order; ``run_id``: only those the run saw."""
     query = select(ArticleRecord).order_by(ArticleRecord.id)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
+    if run_id is not None:
+        query = query.where(
+            ArticleRecord.id.in_(select(Sighting.article_id).where(Sighting.run_id == run_id))
+        )
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return [_row(ArticleRow, row) for row in session.scalars(query)]
 
 
-def iter_articles(
-    session: Session, *, outlet: str | None = None
-) -> Iterator[tuple[ArticleRecord, str]]:
+def iter_articles(session: Session, *, outlet: str | None = None) -> Iterator[tuple[ArticleRow, str]]:
     """All articles with their current body, in id order, fetched in batches (bounded memory)."""
     query = _with_current_body().execution_options(yield_per=500)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
     for row, body in session.execute(query):
-        yield row, body
+        yield _row(ArticleRow, row), body
         session.expunge(row)
 
 
-def get_article(session: Session, article_id: int) -> tuple[ArticleRecord, str] | None:
+def get_article(session: Session, article_id: int) -> tuple[ArticleRow, str] | None:
     found = session.execute(_with_current_body().where(ArticleRecord.id == article_id)).first()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (_row(ArticleRow, found[0]), found[1])
 
 
-def versions(session: Session, article_id: int) -> list[ArticleVersion]:
-    return list(
-        session.scalars(
+def versions(session: Session, article_id: int) -> list[VersionRow]:
+    return [
+        _row(VersionRow, version)
+        for version in session.scalars(
             select(ArticleVersion)
             .where(ArticleVersion.article_id == article_id)
             .order_by(ArticleVersion.version)
         )
-    )
+    ]
 
 
-def list_runs(session: Session, *, limit: int | None = None) -> list[CrawlRun]:
+def list_runs(session: Session, *, limit: int | None = None, silent_after_s: float | None = None) -> list[RunRow]:
+    """Runs, newest first; with ``silent_after_s``, running ones as they are now (see ``_live``)."""
     query = select(CrawlRun).order_by(CrawlRun.id.desc())
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return [
+        _live(session, run, silent_after_s) if silent_after_s is not None and run.status == "running" else _run_row(run)
+        for run in session.scalars(query)
+    ]
 
 
 @dataclass(frozen=True)
 class RunDetail:
-    run: CrawlRun
+    run: RunRow
     counts: dict[str, int]
-    problems: list[RunProblem]
+    problems: list[ProblemRow]
 
 
 def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> RunDetail | None:
     run = session.get(CrawlRun, run_id)
     if run is None:
         return None
-    problems = list(
-        session.scalars(
+    problems = [
+        _row(ProblemRow, problem)
+        for problem in session.scalars(
             select(RunProblem).where(RunProblem.run_id == run_id).order_by(RunProblem.id).limit(problem_limit)
         )
-    )
-    return RunDetail(run=run, counts=run_counts(session, run_id), problems=problems)
+    ]
+    counts = run_counts(session, run_id)
+    return RunDetail(run=_run_row(run, counts), counts=counts, problems=problems)
 
 
-def run_is_stale(run: CrawlRun, *, silent_after_s: float) -> bool:
+def run_is_stale(run: RunRow, *, silent_after_s: float) -> bool:
     """A ``running`` run nobody is running any more: its process on this host is gone,
     or (another host) its heartbeat has been silent for ``silent_after_s``."""
     if run.status != "running":
@@ -134,26 +234,19 @@ def run_is_stale(run: CrawlRun, *, silent_after_s: float) -> bool:
     return (datetime.now(UTC) - heartbeat).total_seconds() > silent_after_s
 
 
-def live_run_dict(session: Session, run: CrawlRun, *, silent_after_s: float) -> dict[str, Any]:
-    """``run_dict`` for a listing: a running run's counts so far, and ``stale`` when it is dead.
+def _live(session: Session, run: CrawlRun, silent_after_s: float) -> RunRow:
+    """A running run's counts so far, and ``stale`` when its process is gone.
 
     A run killed with -9 stays ``running`` in the table until the next run starts and
     marks it interrupted; a reader is told at once.
     """
-    if run.status != "running":
-        return run_dict(run)
-    record = run_dict(run, run_counts(session, run.id))
-    if run_is_stale(run, silent_after_s=silent_after_s):
-        record["status"] = "stale"
-        record["message"] = "its process is gone (killed or crashed); the next run marks it interrupted"
-    return record
+    row = _run_row(run, run_counts(session, run.id))
+    if run_is_stale(row, silent_after_s=silent_after_s):
+        row = replace(row, status="stale", message="its process is gone (killed or crashed); the next run marks it interrupted")
+    return row
 
 
-def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    counts = counts or {
-        name: getattr(run, f"{name}_count")
-        for name in ("new", "changed", "unchanged", "duplicate", "dropped", "error")
-    }
+def run_dict(run: RunRow, counts: dict[str, int] | None = None) -> dict[str, Any]:
     return {
         "id": run.id,
         "spiders": run.spiders.split(",") if run.spiders else [],
@@ -163,5 +256,5 @@ def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, A
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "message": run.message,
-        "counts": counts,
+        "counts": counts if counts is not None else run.counts,
     }

@@ -22,6 +22,7 @@ from crawler.parsing import ParseError, RawPage, parse
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
+from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
 
 #: request.meta keys the spiders use.
 PAGE_URL = "newswatch_page_url"
@@ -113,11 +114,11 @@ class OutletSpider(scrapy.Spider):
         found = discover(
             response.body,
             response.url,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             is_article=matcher,
             follow_patterns=follow_patterns,
         )
-        self.crawler.stats.inc_value(f"newswatch/discovery/{found.kind}")
+        self.crawler.stats.inc_value(discovery_key(found.kind))
         depth = response.meta.get(DEPTH, 0)
         max_depth = config.max_depth if config else 0
         follow = found.follow if depth < max_depth else ()
@@ -148,7 +149,7 @@ class OutletSpider(scrapy.Spider):
         self._enqueued += granted
         if granted < wanted:
             cut = wanted - granted
-            self.crawler.stats.inc_value("newswatch/enqueue_cut", cut)
+            self.crawler.stats.inc_value(ENQUEUE_CUT, cut)
             self.logger.warning("cut %d of %d links found on %s: the per-%s enqueue limit is reached", cut, wanted, page, limit)
         return granted
 
@@ -219,10 +220,10 @@ class OutletSpider(scrapy.Spider):
         if response is not None:  # HttpError: the server answered, with an error status
             reason = f"HTTP {response.status} from {response.url}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage() or 'no detail'}"
+            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage() or 'no detail'}"
         self.report_problem(url, f"download failed: {reason}", kind="error")
 
     def report_problem(self, url: str, reason: str, *, kind: str) -> None:
         self.logger.warning("%s %s: %s", kind, url, reason)
-        self.crawler.stats.inc_value(f"newswatch/{kind}")
+        self.crawler.stats.inc_value(problem_key(kind))
         self.crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind=kind)
