@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,21 @@ class Outlet:
         return {"outlet": self.name}
 
 
+#: Longest interval, jitter or timeout accepted: beyond a year a value is a typo, and
+#: far beyond it the scheduler's datetime arithmetic overflows.
+MAX_DURATION_S = 366 * 86400
+
+
 def parse_duration(value: str) -> int:
     match = _DURATION.match(value)
     if not match:
         raise ValueError(f"{value!r} is not a duration like 30s, 15m, 6h or 1d")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if len(match.group(1)) > 12:
+        raise ValueError(f"{value!r} is too long (at most {MAX_DURATION_S // 86400}d)")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{value!r} is too long (at most {MAX_DURATION_S // 86400}d)")
+    return seconds
 
 
 def format_duration(seconds: int | None) -> str:
@@ -84,7 +95,9 @@ def check_cron(expression: object) -> None:
 
     if not isinstance(expression, str):
         raise ValueError("must be a crontab string like '*/15 * * * *'")
-    CronTrigger.from_crontab(expression, timezone="UTC")
+    trigger = CronTrigger.from_crontab(expression, timezone="UTC")
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{expression!r} never fires (no such date, e.g. 31 February)")
 
 
 def config_path() -> Path:

@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.deadletter import spool
 from crawler.items import Article
-from crawler.stats import STORAGE_ERROR, outcome_key
+from crawler.stats import LOST, STORAGE_ERROR, outcome_key
 from crawler.urls import canonical_url, strip_secrets
 
 if TYPE_CHECKING:
@@ -58,10 +58,14 @@ class CanonicalUrlPipeline:
     """Strips session secrets from the URL and files the article under its canonical URL."""
 
     def process_item(self, item: Article) -> Article:
-        url = strip_secrets(item.url)
-        declared = strip_secrets(item.declared_canonical_url) if item.declared_canonical_url else None
+        try:
+            url = strip_secrets(item.url)
+            declared = strip_secrets(item.declared_canonical_url) if item.declared_canonical_url else None
+            canonical = canonical_url(url, declared)
+        except ValueError as exc:  # e.g. a port out of range, an unbalanced IPv6 bracket
+            raise ItemDropped(f"unusable URL {item.url[:200]!r}: {exc}") from None
         return item.replace(
-            url=url, declared_canonical_url=declared, canonical_url=canonical_url(url, declared)
+            url=url, declared_canonical_url=declared, canonical_url=canonical
         )
 
 
@@ -103,8 +107,14 @@ class StoragePipeline:
             outcome = self.sink.record_article(item)
         except Exception as exc:
             stats.inc_value(STORAGE_ERROR)
-            path = spool(item, self.sink.run_id)
-            reason = f"storage failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); spooled to {path}"
+            failure = f"storage failed ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]})"
+            try:
+                path = spool(item, self.sink.run_id, self.crawler.settings["NEWSWATCH_DB"])
+            except OSError as spool_exc:  # disk full, folder unwritable: say so, never "spooled"
+                stats.inc_value(LOST)
+                reason = f"{failure}; LOST: could not be spooled either ({spool_exc.strerror or spool_exc})"
+            else:
+                reason = f"{failure}; spooled to {path}"
             logger.error("could not store %s: %s", item.url, reason)
             raise ItemDropped(reason, kind="error") from None
         stats.inc_value(outcome_key(outcome))

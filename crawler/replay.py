@@ -10,11 +10,15 @@ every request from disk and never opens a connection.
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.exceptions import IgnoreRequest
@@ -79,23 +83,56 @@ def request_url(page_url: str) -> str:
     return page_url
 
 
+#: A sidecar larger than this is refused unread: it holds a URL and a time.
+MAX_SIDECAR_BYTES = 64 * 1024
+#: Longest sidecar URL accepted (browsers and servers cut near this too).
+MAX_URL_CHARS = 2048
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
 def outlet_folders(root: Path) -> Iterator[Path]:
+    """Every entry of ``root`` a replay looks at (hidden and ``_`` names are skipped)."""
     for entry in sorted(root.iterdir()):
-        if entry.is_dir() and not entry.name.startswith((".", "_")):
+        if not entry.name.startswith((".", "_")) and (entry.is_dir() or entry.is_symlink()):
             yield entry
 
 
+def folder_problem(folder: Path, root: Path) -> str | None:
+    """Why ``folder`` may not be replayed: a link, or something resolving outside ``root``."""
+    if folder.is_symlink() or not stat.S_ISDIR(folder.lstat().st_mode):
+        return f"not a regular folder inside {root}"
+    if not _inside(folder, root):
+        return f"not a regular folder inside {root}"
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):  # gone meanwhile, or a symlink loop
+        return False
+
+
 def scan_outlet(folder: Path, outlet: str, now: datetime) -> Iterator[SavedPage | ReplayProblem]:
-    """The pages of one outlet folder, or a problem for each that cannot be read."""
-    for path in sorted(folder.iterdir()):
+    """The pages of one outlet folder, or a problem for each entry that cannot be read.
+
+    Only regular files whose resolved path lies inside ``folder`` are pages: a symbolic
+    link, a device or a nested folder is reported, never followed.
+    """
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        yield ReplayProblem(str(folder), f"cannot list folder: {exc.strerror or exc}")
+        return
+    for path in entries:
         if path.name.startswith(".") or path.name.endswith(SIDECAR_SUFFIXES):
             continue
-        if not path.is_file():
-            yield ReplayProblem(str(path), "not a file (nested folders are not replayed)")
+        if not _is_regular_file_inside(path, folder):
+            yield ReplayProblem(str(path), f"not a regular file inside {folder}")
             continue
         sidecar = path.with_name(path.name + ".meta.json")
         try:
-            meta = _read_sidecar(sidecar) if sidecar.exists() else {}
+            meta = read_sidecar(sidecar, folder) if os.path.lexists(sidecar) else {}
         except ValueError as exc:
             yield ReplayProblem(str(path), str(exc))
             continue
@@ -107,30 +144,105 @@ def scan_outlet(folder: Path, outlet: str, now: datetime) -> Iterator[SavedPage 
         )
 
 
-def _read_sidecar(path: Path) -> dict[str, Any]:
+def _is_regular_file_inside(path: Path, folder: Path) -> bool:
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) and _inside(path, folder)
+
+
+def read_sidecar(path: Path, folder: Path) -> dict[str, Any]:
+    """The sidecar's ``url`` (an http(s) address) and ``fetched_at`` (aware, UTC), checked.
+
+    Raises ``ValueError`` with a one-line reason for anything else.
+    """
+    if not _is_regular_file_inside(path, folder):
+        raise ValueError(f"sidecar {path.name} is not a regular file inside {folder}")
+    size = path.stat().st_size
+    if size > MAX_SIDECAR_BYTES:
+        raise ValueError(f"sidecar {path.name} is too large: {size:,} bytes (limit {MAX_SIDECAR_BYTES:,})")
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError(f"sidecar {path.name} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"sidecar {path.name} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise ValueError(f"sidecar {path.name} is nested too deeply to be a sidecar") from None
     if not isinstance(meta, dict):
         raise ValueError(f"sidecar {path.name} must hold a JSON object, not {type(meta).__name__}")
     url = meta.get("url")
-    if url is not None and (not isinstance(url, str) or ":" not in url):
-        raise ValueError(f"sidecar {path.name}: url must be an absolute URL string, got {url!r}")
+    if url is not None:
+        problem = web_address_problem(url)
+        if problem:
+            raise ValueError(f"sidecar {path.name}: url {problem}")
     fetched = meta.get("fetched_at")
     if fetched is not None:
-        try:
-            parsed = datetime.fromisoformat(fetched)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"sidecar {path.name}: fetched_at must be an ISO 8601 time, got {fetched!r}"
-            ) from None
-        meta["fetched_at"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        meta["fetched_at"] = _fetched_at(path.name, fetched)
     return meta
+
+
+def web_address_problem(url: object) -> str | None:
+    """Why ``url`` is not an absolute http(s) address a page could have come from, or ``None``."""
+    if not isinstance(url, str):
+        return f"must be a string, got {type(url).__name__}"
+    shown = url[:80] + ("…" if len(url) > 80 else "")
+    if len(url) > MAX_URL_CHARS:
+        return f"is {len(url):,} characters long (limit {MAX_URL_CHARS:,}): {shown!r}"
+    if _URL_FORBIDDEN.search(url):
+        return f"contains spaces or control characters: {shown!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return f"is not a valid URL: {shown!r}"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"must be an http(s) web address, got {shown!r}"
+    return None
+
+
+def _fetched_at(name: str, value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"sidecar {name}: fetched_at must be an ISO 8601 time string, got {value!r}")
+    shown = value[:80]
+    try:
+        parsed = datetime.fromisoformat(value)
+        # To UTC here, where a time at the edge of the calendar (year 9999 with a
+        # negative offset) is one bad sidecar, not an OverflowError in a pipeline.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"sidecar {name}: fetched_at must be an ISO 8601 time, got {shown!r}") from None
+    except OverflowError:
+        raise ValueError(f"sidecar {name}: fetched_at {shown!r} is outside the calendar in UTC") from None
+
+
+class PageTooLarge(IgnoreRequest):
+    """A replayed file over NEWSWATCH_MAX_PAGE_BYTES: refused before it is read."""
+
+
+def read_page(path: str, limit: int) -> bytes:
+    """The bytes of a regular file, never following a link, never more than ``limit``.
+
+    The size is checked with ``fstat`` on the opened file before reading, and the read
+    itself stops at ``limit + 1`` bytes, so a file that grows meanwhile is caught too.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise IgnoreRequest(f"not a regular file: {path}")
+        if info.st_size > limit:
+            raise PageTooLarge(f"page too large: {info.st_size:,} bytes (limit {limit:,})")
+        chunks, size = [], 0
+        while size <= limit and (chunk := handle.read(min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise PageTooLarge(f"page too large: more than {limit:,} bytes")
+        return b"".join(chunks)
 
 
 class ReplayDownloadHandler(BaseDownloadHandler):
@@ -140,6 +252,10 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         path = request.meta.get(REPLAY_FILE)
         if path is None:
             raise IgnoreRequest(f"replay has no saved page for {request.url}")
-        body = await run_in_thread(Path(path).read_bytes)
+        limit = self.crawler.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
+        try:
+            body = await run_in_thread(read_page, path, limit)
+        except OSError as exc:
+            raise IgnoreRequest(f"cannot read {path}: {exc.strerror or exc}") from None
         # A plain Response: the parser, not Scrapy, decides how to decode the bytes.
         return Response(url=request.url, body=body, request=request, flags=["replay"])

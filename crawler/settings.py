@@ -51,6 +51,15 @@ NEWSWATCH_REPLAY_DIR: str | None = None
 NEWSWATCH_NEAR_DUPLICATE_THRESHOLD = os.environ.get("NEWSWATCH_NEAR_DUPLICATE_THRESHOLD")
 #: Largest page a parser accepts (bytes); larger ones are dropped with a reason.
 NEWSWATCH_MAX_PAGE_BYTES = int(_env("NEWSWATCH_MAX_PAGE_BYTES", str(8 * 1024 * 1024)))
+#: Most requests one discovery page (feed, sitemap, listing) may add to the queue;
+#: links beyond it are cut, counted (stat ``newswatch/enqueue_cut``) and logged.
+NEWSWATCH_MAX_ENQUEUE_PER_PAGE = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_PAGE", "5000"))
+#: Most requests everything discovered from one start URL may add (a sitemap index
+#: and its sitemaps, a listing and its next pages).
+NEWSWATCH_MAX_ENQUEUE_PER_START_URL = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_START_URL", "20000"))
+#: Most requests discovery may add in one crawl of one outlet: the bound on the
+#: queue, and so on memory, whatever the sites publish.
+NEWSWATCH_MAX_ENQUEUE_PER_RUN = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_RUN", "50000"))
 #: Seconds between heartbeats of a running run (lets the next start spot a dead run).
 NEWSWATCH_HEARTBEAT_S = float(_env("NEWSWATCH_HEARTBEAT_S", "30"))
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 PREFIX = "newswatch/"
 #: Items the storage pipeline could not store (spooled to the dead-letter file).
 STORAGE_ERROR = f"{PREFIX}storage_error"
+#: Items that could be neither stored nor spooled (disk full): lost, and the run fails.
+LOST = f"{PREFIX}lost"
+#: Links discovery found but did not enqueue (the NEWSWATCH_MAX_ENQUEUE_* caps).
+ENQUEUE_CUT = f"{PREFIX}enqueue_cut"
 
 
 def outcome_key(outcome: str) -> str:

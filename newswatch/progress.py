@@ -10,6 +10,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.stats import outcome_key, problem_key
+from newswatch.terminal import escape
 from storage.outcomes import ARTICLE_OUTCOMES
 
 if TYPE_CHECKING:
@@ -61,5 +62,5 @@ class ProgressReporter:
         self.report()
 
     def report(self) -> None:
-        sys.stderr.write(progress_line(self.outlet, self.crawler.stats.get_stats()) + "\n")
+        sys.stderr.write(escape(progress_line(self.outlet, self.crawler.stats.get_stats())) + "\n")
         sys.stderr.flush()

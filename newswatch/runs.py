@@ -25,9 +25,9 @@ from scrapy.spiderloader import SpiderLoader
 from twisted.internet import task
 
 from crawler.deadletter import import_spool
-from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
+from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outlet_folders
 from crawler.signals import page_problem
-from crawler.stats import STORAGE_ERROR, problem_key
+from crawler.stats import LOST, STORAGE_ERROR, problem_key
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
@@ -212,7 +212,9 @@ def replay(directory: Path, *, overrides: dict[str, Any] | None = None) -> RunDe
     jobs: list[SpiderJob] = []
     problems: list[ReplayProblem] = []
     for folder in outlet_folders(directory):
-        if folder.name in known:
+        if refused := folder_problem(folder, directory):
+            problems.append(ReplayProblem(str(folder), refused))
+        elif folder.name in known:
             jobs.append(SpiderJob(folder.name))
         else:
             problems.append(
@@ -312,8 +314,12 @@ def run_status(finish_reason: str, stats: dict[str, Any]) -> tuple[str, str | No
     """``finished`` or ``failed``/``interrupted`` with the rule that tripped (never the exit code)."""
     if finish_reason == "shutdown":
         return "interrupted", "stopped by a signal before the crawl finished"
+    if finish_reason == "closespider_timeout":
+        return "interrupted", f"run deadline reached: stopped with what it had stored ({stats.get('item_scraped_count', 0)} items)"
     if finish_reason != "finished":
         return "failed", f"crawl closed with reason {finish_reason!r}"
+    if stats.get(LOST):
+        return "failed", f"{stats[LOST]} items were LOST: neither stored nor dead-lettered"
     if stats.get(STORAGE_ERROR):
         return "failed", f"{stats[STORAGE_ERROR]} items could not be stored (dead-lettered)"
     if stats.get("spider_exceptions/count"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -113,8 +114,15 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
 def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser()
+        try:
+            # Private by default: the database holds what was crawled, and who crawled it.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        except OSError as exc:
+            reason = f"{path.parent} is not a folder" if path.parent.is_file() else exc.strerror or str(exc)
+            raise DatabaseError(f"cannot create the SQLite database {path}: {reason}") from None
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

@@ -7,9 +7,10 @@ dataclasses detached from any session.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, select
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem, Sighting
 from storage.outcomes import RUN_COUNTS
+from storage.processes import pid_alive
 from storage.repository import run_counts
 
 #: The columns ``items export`` writes, in order.
@@ -189,11 +191,15 @@ def versions(session: Session, article_id: int) -> list[VersionRow]:
     ]
 
 
-def list_runs(session: Session, *, limit: int | None = None) -> list[RunRow]:
+def list_runs(session: Session, *, limit: int | None = None, silent_after_s: float | None = None) -> list[RunRow]:
+    """Runs, newest first; with ``silent_after_s``, running ones as they are now (see ``_live``)."""
     query = select(CrawlRun).order_by(CrawlRun.id.desc())
     if limit:
         query = query.limit(limit)
-    return [_run_row(run) for run in session.scalars(query)]
+    return [
+        _live(session, run, silent_after_s) if silent_after_s is not None and run.status == "running" else _run_row(run)
+        for run in session.scalars(query)
+    ]
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,29 @@ def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> Ru
     ]
     counts = run_counts(session, run_id)
     return RunDetail(run=_run_row(run, counts), counts=counts, problems=problems)
+
+
+def run_is_stale(run: RunRow, *, silent_after_s: float) -> bool:
+    """A ``running`` run nobody is running any more: its process on this host is gone,
+    or (another host) its heartbeat has been silent for ``silent_after_s``."""
+    if run.status != "running":
+        return False
+    if run.host == socket.gethostname():
+        return not pid_alive(run.pid)
+    heartbeat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - heartbeat).total_seconds() > silent_after_s
+
+
+def _live(session: Session, run: CrawlRun, silent_after_s: float) -> RunRow:
+    """A running run's counts so far, and ``stale`` when its process is gone.
+
+    A run killed with -9 stays ``running`` in the table until the next run starts and
+    marks it interrupted; a reader is told at once.
+    """
+    row = _run_row(run, run_counts(session, run.id))
+    if run_is_stale(row, silent_after_s=silent_after_s):
+        row = replace(row, status="stale", message="its process is gone (killed or crashed); the next run marks it interrupted")
+    return row
 
 
 def run_dict(run: RunRow, counts: dict[str, int] | None = None) -> dict[str, Any]:

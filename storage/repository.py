@@ -109,11 +109,17 @@ class Store:
         self._write(write)
 
     def heartbeat(self, run_id: int) -> None:
-        self._write(
-            lambda s: s.execute(
-                update(CrawlRun).where(CrawlRun.id == run_id).values(heartbeat_at=utcnow())
+        """The run is alive; its counts so far are flushed, so a crash leaves its progress visible."""
+
+        def write(session: Session) -> None:
+            counts = run_counts(session, run_id)
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+                .values(heartbeat_at=utcnow(), **{f"{name}_count": value for name, value in counts.items()})
             )
-        )
+
+        self._write(write)
 
     def record_problem(self, run_id: int, *, kind: str, url: str, reason: str) -> None:
         """A page the run could not store: ``dropped`` (bad input) or ``error``."""

@@ -56,6 +56,22 @@ class Decoded:
     declared: str | None
     #: True when a declaration existed and the bytes contradicted it.
     conflict: bool
+    #: What sniffing the bytes concluded, when the declaration was not simply believed.
+    detected: str | None = None
+    #: Undecodable byte sequences replaced by U+FFFD (0: the bytes decoded cleanly).
+    replacements: int = 0
+    #: Control characters removed from the text after decoding (NUL, ESC, ...).
+    controls_removed: int = 0
+
+    def provenance(self) -> dict[str, object]:
+        """How the bytes became text: recorded on an article when they were damaged."""
+        return {
+            "declared": self.declared,
+            "detected": self.detected,
+            "used": self.encoding,
+            "replacements": self.replacements,
+            "controls_removed": self.controls_removed,
+        }
 
 
 def normalise_encoding(label: str) -> str | None:
@@ -131,11 +147,38 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         text = _strict(body, encoding)
         if text is not None:
             conflict = declared is not None and declared != encoding
-            return Decoded(text, encoding, declared, conflict)
+            return Decoded(text, encoding, declared, conflict, detected=encoding)
 
     best = charset_normalizer.from_bytes(body).best()
-    if best is None:
-        raise ParseError("binary content (undecodable bytes)")
-    encoding = normalise_encoding(best.encoding) or best.encoding
+    if best is not None:
+        encoding = normalise_encoding(best.encoding) or best.encoding
+        conflict = declared is not None and declared != encoding
+        return Decoded(str(best), encoding, declared, conflict, detected=encoding)
+    return _decode_damaged(body, declared)
+
+
+def _decode_damaged(body: bytes, declared: str | None) -> Decoded:
+    """Nothing decodes cleanly: the likeliest encoding, with U+FFFD for the bad bytes.
+
+    One invalid byte must not cost a whole article; a page is refused only when most
+    of it is undecodable.  UTF-8 is believed when its valid multi-byte characters far
+    outnumber its errors (GB18030 would decode UTF-8 bytes into mojibake with few
+    errors, so error counts alone cannot choose).
+    """
+    utf8 = body.decode("utf-8", "replace")
+    utf8_bad = utf8.count("\ufffd")
+    utf8_good = sum(1 for char in utf8 if char > "\x7f") - utf8_bad
+    if utf8_good >= 10 * utf8_bad:
+        encoding, text, bad = "utf-8", utf8, utf8_bad
+    else:
+        tried = [e for e in (declared, "gb18030") if e and e != "utf-8"] or ["gb18030"]
+        encoding, text = tried[0], body.decode(tried[0], "replace")
+        bad = text.count("\ufffd")
+        for other in tried[1:]:
+            candidate = body.decode(other, "replace")
+            if candidate.count("\ufffd") < bad:
+                encoding, text, bad = other, candidate, candidate.count("\ufffd")
+    if bad * 2 > len(text.strip()):
+        raise ParseError(f"binary content (undecodable bytes: {bad:,} of {len(text):,} characters)")
     conflict = declared is not None and declared != encoding
-    return Decoded(str(best), encoding, declared, conflict)
+    return Decoded(text, encoding, declared, conflict, detected=encoding, replacements=bad)

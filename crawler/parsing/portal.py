@@ -159,6 +159,7 @@ def _from_text(page: RawPage, snapshot: Snapshot) -> Article:
     extra: dict[str, str] = {}
     published = author = None
     start = 0
+    header = None
     for index, line in enumerate(lines[:8]):
         header = _META_LINE.search(line)
         if header:
@@ -170,6 +171,10 @@ def _from_text(page: RawPage, snapshot: Snapshot) -> Article:
             # Above the header line there is only site navigation ("首页", channel names).
             start = index + 1
             break
+    if header is None and snapshot.header_title is None:
+        # Without a portal header line or an archive header, plain text is any text
+        # file at all (a log, /etc/passwd): never an article.
+        raise NotAnArticle("plain text without a portal header line (时间/来源) or an archive header")
     title = snapshot.header_title or (lines[start] if start < len(lines) else None)
     body = lines[start:]
     if body and body[0] == title:

@@ -76,6 +76,10 @@ def finish(page: RawPage, snapshot: Snapshot, draft: Draft) -> Article:
             "declared": snapshot.decoded.declared,
             "decoded_as": snapshot.decoded.encoding,
         }
+    if snapshot.decoded.replacements:
+        # Undecodable bytes were replaced, not trusted: the record says how.  (A stray
+        # control character is removed silently, like extra whitespace.)
+        extra["encoding"] = snapshot.decoded.provenance()
     fetched = snapshot.archived_at or page.fetched_at
     return Article(
         url=url,

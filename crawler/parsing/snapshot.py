@@ -20,7 +20,7 @@ one-line reason before any parser sees it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -66,6 +66,8 @@ _MARKDOWN_SIGNS = (
     re.compile(r"^[^\n]+\n(?:={3,}|-{3,})[ \t]*$", re.MULTILINE),  # setext heading
     re.compile(r"^#{1,6} \S", re.MULTILINE),  # ATX heading
 )
+# C0 controls but tab, newline, carriage return and form feed; DEL; C1 controls.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _TAG_NAME = re.compile(r"<\s*(/?[a-zA-Z][a-zA-Z0-9-]*|!--|!\w+)?")
 
 
@@ -93,7 +95,9 @@ def _check_bytes(body: bytes) -> None:
             raise ParseError(f"binary content ({kind})")
     if body[4:12] in (b"ftypavif", b"ftypheic") or body[:4] == b"RIFF" and body[8:12] == b"WEBP":
         raise ParseError("binary content (image)")
-    if b"\x00" in body[:65536] and not body.startswith(_UNICODE_BOMS):
+    # A stray NUL is damage to strip; many of them is a binary file (or BOM-less UTF-16).
+    nuls = body.count(b"\x00", 0, 65536)
+    if nuls > max(1, min(len(body), 65536) // 1000) and not body.startswith(_UNICODE_BOMS):
         raise ParseError("binary content (NUL bytes)")
 
 
@@ -152,7 +156,9 @@ def read_snapshot(page: RawPage) -> Snapshot:
     _check_bytes(page.body)
     decoded = decode_body(page.body, page.headers)
     _check_text(decoded.text)
-    content = decoded.text
+    content, removed = _CONTROLS.subn("", decoded.text)
+    if removed:
+        decoded = replace(decoded, text=content, controls_removed=removed)
     archived_at = source_url = header_title = None
     header = _ARCHIVE_HEADER.match(content)
     if header:

@@ -11,11 +11,13 @@ import unicodedata
 # whitespace to Python but are invisible furniture in pasted Chinese text.
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Control characters (an ``&#27;`` entity, a NUL) are never text: removed, not kept.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean_line(line: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
-    line = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", line))
+    line = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", _CONTROL.sub(" ", line)))
     return _INLINE_SPACE.sub(" ", line).strip()
 
 

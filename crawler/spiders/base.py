@@ -19,15 +19,17 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.parsing import ParseError, RawPage, parse
-from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
+from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
-from crawler.stats import discovery_key, problem_key
+from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
 
 #: request.meta keys the spiders use.
 PAGE_URL = "newswatch_page_url"
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
+#: The start URL a discovery request descends from (its links count against that start URL's cap).
+ROOT = "newswatch_root"
 
 # Every discovery and article request is revalidated with the server (ETag /
 # Last-Modified through the RFC 2616 HTTP cache): a monitoring crawler must not
@@ -48,6 +50,9 @@ class OutletSpider(scrapy.Spider):
         self.outlet = outlet or self.name
         #: The outlet's config entry (live crawls only).
         self.outlet_config: Outlet | None = None
+        #: Requests enqueued from discovery, per start URL and in all (the enqueue caps).
+        self._enqueued_from: dict[str, int] = {}
+        self._enqueued = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -114,13 +119,39 @@ class OutletSpider(scrapy.Spider):
             follow_patterns=follow_patterns,
         )
         self.crawler.stats.inc_value(discovery_key(found.kind))
-        for url in found.articles:
-            yield self.article_request(url)
         depth = response.meta.get(DEPTH, 0)
         max_depth = config.max_depth if config else 0
-        if depth < max_depth:
-            for url in found.follow:
-                yield self.discovery_request(url, depth=depth + 1)
+        follow = found.follow if depth < max_depth else ()
+        root = response.meta.get(ROOT, response.meta.get(PAGE_URL, response.url))
+        budget = self.enqueue_budget(root, len(found.articles) + len(follow), response.url)
+        for url in found.articles[:budget]:
+            yield self.article_request(url)
+        for url in follow[: max(0, budget - len(found.articles))]:
+            request = self.discovery_request(url, depth=depth + 1)
+            request.meta[ROOT] = root
+            yield request
+
+    def enqueue_budget(self, root: str, wanted: int, page: str) -> int:
+        """How many of ``wanted`` new requests one page may add: the rest is cut, counted, logged.
+
+        Three caps bound the queue (and so memory): one discovery page (a 100,000-URL
+        sitemap), everything found from one start URL, and the whole run.
+        """
+        settings = self.settings
+        caps = {
+            "page": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_PAGE"),
+            "start URL": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_START_URL") - self._enqueued_from.get(root, 0),
+            "run": settings.getint("NEWSWATCH_MAX_ENQUEUE_PER_RUN") - self._enqueued,
+        }
+        limit, granted = min(caps.items(), key=lambda cap: cap[1])
+        granted = max(0, min(wanted, granted))
+        self._enqueued_from[root] = self._enqueued_from.get(root, 0) + granted
+        self._enqueued += granted
+        if granted < wanted:
+            cut = wanted - granted
+            self.crawler.stats.inc_value(ENQUEUE_CUT, cut)
+            self.logger.warning("cut %d of %d links found on %s: the per-%s enqueue limit is reached", cut, wanted, page, limit)
+        return granted
 
     def replay_requests(self, root: Path) -> Iterable[scrapy.Request]:
         now = datetime.now(UTC)
@@ -128,12 +159,17 @@ class OutletSpider(scrapy.Spider):
             if isinstance(entry, ReplayProblem):
                 self.report_problem(entry.location, entry.reason, kind="dropped")
                 continue
-            yield self.article_request(
-                entry.url,
-                meta={REPLAY_FILE: str(entry.path), FETCHED_AT: entry.fetched_at},
-                # Two saved copies of one page are two sightings, both to be recorded.
-                dont_filter=True,
-            )
+            try:
+                request = self.article_request(
+                    entry.url,
+                    meta={REPLAY_FILE: str(entry.path), FETCHED_AT: entry.fetched_at},
+                    # Two saved copies of one page are two sightings, both to be recorded.
+                    dont_filter=True,
+                )
+            except ValueError as exc:  # one unusable page never stops the rest of the folder
+                self.report_problem(str(entry.path), f"cannot replay {entry.url[:200]!r}: {exc}", kind="dropped")
+                continue
+            yield request
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
         meta = {PAGE_URL: url, **kwargs.pop("meta", {})}
@@ -170,11 +206,17 @@ class OutletSpider(scrapy.Spider):
             yield parse(page, self.parser)
         except ParseError as exc:
             self.report_problem(page.url, exc.reason, kind="dropped")
+        except Exception as exc:  # a parser bug met hostile bytes: count the page, keep crawling
+            self.logger.exception("parser %s failed on %s", self.parser, page.url)
+            self.report_problem(page.url, f"parser error: {type(exc).__name__}: {exc}"[:300], kind="error")
 
     def on_download_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)
+        if isinstance(failure.value, PageTooLarge):  # refused before reading: bad input, not a fault
+            self.report_problem(url, str(failure.value), kind="dropped")
+            return
         if response is not None:  # HttpError: the server answered, with an error status
             reason = f"HTTP {response.status} from {response.url}"
         else:

@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from crawler import __version__
+from crawler.deadletter import spool_dir
 from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
+from newswatch import terminal
 from newswatch.cli import crawl as crawl_cli
 from newswatch.cli import items, runs, schedule
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
@@ -49,7 +51,9 @@ def root(
     """newswatch: a monitoring crawler for news."""
     ctx.obj = AppState(db_url=db or default_database_url(), config_path=config, verbose=verbose)
     level = logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level)
+    # Log lines carry URLs, titles and file names from the web: escaped in formatting.
+    terminal.install(logging.root.handlers, "%(levelname)s %(name)s: %(message)s")
     # Scrapy resets the root logger's level when a crawl starts; the handler's holds.
     for handler in logging.root.handlers:
         handler.setLevel(level)
@@ -64,6 +68,7 @@ def info(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -
         "database": current.db_url,
         "default_database": default_database_url(),
         "data_dir": str(data_dir()),
+        "dead_letter": str(spool_dir(current.db_url)),
         "fixtures": str(BUNDLED_FIXTURES),
         "config": str(current.config_path or config_path()),
     }

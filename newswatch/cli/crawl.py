@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
+from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets, parse_duration
 from newswatch.cli.options import DbOption, JsonOption, state, storage_errors, with_db
 from newswatch.cli.render import console, err_console, fail, print_json, table, text
 from newswatch.outlet_leases import OutletBusy, outlet_lease
@@ -48,6 +48,27 @@ def crawl_overrides(outlets: list[Outlet]) -> dict[str, object]:
     return {"NEWSWATCH_ALLOW_PRIVATE_HOSTS": private_hosts}
 
 
+def project_download_timeout() -> int:
+    from newswatch.runs import project_settings
+
+    return project_settings().getint("DOWNLOAD_TIMEOUT")
+
+
+def run_deadline(timeout: str | None, outlets: list[Outlet]) -> int:
+    """Seconds a run may take: ``--timeout``, else the longest timeout of its outlets."""
+    if timeout is None:
+        return max(o.timeout_s for o in outlets)
+    try:
+        seconds = parse_duration(timeout)
+    except ValueError as exc:
+        fail(f"--timeout: {exc}")
+        raise typer.Exit(2) from None
+    if seconds < 1:
+        fail(f"--timeout: {timeout!r} must be at least 1s")
+        raise typer.Exit(2)
+    return seconds
+
+
 def crawl(
     ctx: typer.Context,
     outlet_names: Annotated[list[str] | None, typer.Argument(metavar="[OUTLET]...", help="Outlets to crawl (default: every enabled one).")] = None,
@@ -55,6 +76,7 @@ def crawl(
     as_json: JsonOption = False,
     run_id: Annotated[int | None, typer.Option("--run-id", hidden=True, help="Adopt this running run (used by the scheduler).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", metavar="NAME=VALUE", help="Override a Scrapy or NEWSWATCH_* setting, as `scrapy crawl -s` does.")] = None,
+    timeout: Annotated[str | None, typer.Option("--timeout", help="Deadline for the whole run, e.g. 20m (default: the longest `timeout` of the outlets crawled); the run then ends `interrupted` with what it stored.", show_default=False)] = None,
 ) -> None:
     """Crawl outlets live: discover, fetch, extract, deduplicate and store.
 
@@ -76,6 +98,7 @@ def crawl(
     if not chosen:
         fail("no enabled outlet to crawl")
         raise typer.Exit(2)
+    deadline_s = run_deadline(timeout, chosen)
     current.database()
     if not os.environ.get("NEWSWATCH_CONTACT"):
         err_console.print(text(
@@ -87,6 +110,13 @@ def crawl(
         "LOG_LEVEL": "INFO" if current.verbose else "WARNING",
         **crawl_overrides(chosen),
     }
+    if run_id is None or timeout is not None:
+        # A manual run stops itself at its deadline; under the scheduler (--run-id) the
+        # parent enforces the outlet's timeout and kills a run that overstays it.
+        overrides["CLOSESPIDER_TIMEOUT"] = deadline_s
+        # Scrapy lets requests in flight finish after the deadline: a download may not
+        # outlast the whole run's deadline either (so the run ends by at most twice it).
+        overrides["DOWNLOAD_TIMEOUT"] = min(deadline_s, project_download_timeout())
     if current.config_path:
         overrides["NEWSWATCH_CONFIG"] = str(current.config_path)
     for item in setting or ():

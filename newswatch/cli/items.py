@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from newswatch.cli.options import DbOption, JsonOption, with_db
+from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
+from newswatch.terminal import json_inert
 from newswatch.textdiff import sentence_diff, summarise
 from storage import queries
 from storage.db import Database
@@ -36,7 +37,7 @@ def print_articles(db: Database, *, limit: int | None, outlet: str | None = None
 def list_items(
     ctx: typer.Context,
     outlet: Annotated[str | None, typer.Option("--outlet", help="Only this outlet.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N articles.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, max=2**63 - 1, help="At most N articles.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -68,7 +69,7 @@ def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRow, str]:
 
 
 @app.command()
-def show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one article with its text and metadata. Example: newswatch items show 3"""
     with with_db(ctx, db).database().read_session() as session:
         record = queries.article_dict(*_article_or_exit(session, article_id))
@@ -93,6 +94,10 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export all stored articles, one record per article. Example: newswatch items export --format csv -o a.csv"""
+    if fmt == "csv" and output is None and sys.stdout.isatty():
+        # CSV has no escape for ESC or a bidi override: a title could drive the terminal.
+        fail("refusing to write CSV to a terminal (titles could carry terminal escapes): use --output FILE or a pipe")
+        raise typer.Exit(2)
     database = with_db(ctx, db).database()
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
@@ -106,14 +111,15 @@ def export(
                     writer.writerow(record)
             else:
                 for row, body in queries.iter_articles(session, outlet=outlet):
-                    stream.write(json.dumps(queries.article_dict(row, body), ensure_ascii=False) + "\n")
+                    line = json.dumps(queries.article_dict(row, body), ensure_ascii=False)
+                    stream.write(json_inert(line) + "\n")
     finally:
         if output:
             stream.close()
 
 
 @app.command()
-def history(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def history(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the versions of an article and what changed in each. Example: newswatch items history 3"""
     with with_db(ctx, db).database().read_session() as session:
         _article_or_exit(session, article_id)
@@ -143,9 +149,9 @@ def history(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metava
 @app.command()
 def diff(
     ctx: typer.Context,
-    article_id: Annotated[int, typer.Argument(metavar="ID")],
-    v1: Annotated[int | None, typer.Argument(help="Older version (default: the one before V2).")] = None,
-    v2: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).")] = None,
+    article_id: IdArgument,
+    v1: Annotated[int | None, typer.Argument(help="Older version (default: the one before V2).", min=1, max=2**31)] = None,
+    v2: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).", min=1, max=2**31)] = None,
     db: DbOption = None,
 ) -> None:
     """Show what changed between two versions, sentence by sentence. Example: newswatch items diff 3 1 2"""

@@ -22,6 +22,18 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+#: Largest id a database row can have (a signed 64-bit integer in SQLite and PostgreSQL):
+#: a bigger one is refused by the option parser, naming the value, before any query.
+MAX_ID = 2**63 - 1
+
+
+def _id_in_range(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_ID:
+        raise typer.BadParameter(f"{value} is not an id (ids are 1 to {MAX_ID})")
+    return value
+
+
+IdArgument = Annotated[int, typer.Argument(metavar="ID", callback=_id_in_range)]
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import Any
 
@@ -11,16 +10,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-# C0/C1 controls (but newline and tab), DEL, and the bidi overrides/isolates that
-# can make a title display as something it is not.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from newswatch.terminal import escape, json_inert
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+# Errors stay one line whatever the terminal width (scripts grep them; tests count them).
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def safe(value: Any) -> str:
-    return _UNSAFE.sub("", "" if value is None else str(value))
+    """Text for a person: C0/C1 controls (but newline and tab) and bidi overrides escaped."""
+    return escape(value, keep_lines=True)
 
 
 def text(value: Any, style: str = "") -> Text:
@@ -36,8 +35,8 @@ def table(*columns: str, title: str | None = None) -> Table:
 
 
 def print_json(payload: Any) -> None:
-    """JSON on stdout, UTF-8 and unescaped, for scripts."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON on stdout for scripts: UTF-8, values exact, controls and bidi marks as ``\\u`` escapes."""
+    sys.stdout.write(json_inert(json.dumps(payload, ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def fail(message: str) -> None:

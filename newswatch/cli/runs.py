@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from crawler.stats import outcome_key, problem_key
-from newswatch.cli.options import DbOption, JsonOption, with_db
+from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from storage import queries
 from storage.outcomes import ARTICLE_OUTCOMES, RUN_COUNTS
@@ -47,13 +47,16 @@ def print_run_summary(detail: RunDetail, *, as_json: bool, per_outlet: bool = Fa
 @app.command("list")
 def list_runs(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N runs.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=2**63 - 1, help="Newest N runs.")] = 20,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List runs, newest first. Example: newswatch runs list --limit 5"""
+    """List runs, newest first; a run whose process is gone shows as `stale`. Example: newswatch runs list --limit 5"""
+    from newswatch.runs import project_settings
+
     with with_db(ctx, db).database().read_session() as session:
-        rows = queries.list_runs(session, limit=limit)
+        silent_after_s = 3 * project_settings().getfloat("NEWSWATCH_HEARTBEAT_S")
+        rows = queries.list_runs(session, limit=limit, silent_after_s=silent_after_s)
         records = [{**queries.run_dict(row), "origin": row.origin} for row in rows]
     if as_json:
         print_json(records)
@@ -69,7 +72,7 @@ def list_runs(
 
 
 @app.command()
-def show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, run_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one run with its counts and every page it could not store. Example: newswatch runs show 1"""
     with with_db(ctx, db).database().read_session() as session:
         detail = queries.run_detail(session, run_id)

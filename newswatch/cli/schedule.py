@@ -242,9 +242,16 @@ def pause(ctx: typer.Context, outlet: OutletArgument, db: DbOption = None) -> No
 @app.command()
 def resume(ctx: typer.Context, outlet: OutletArgument, db: DbOption = None) -> None:
     """Resume a paused outlet's schedule from now. Example: newswatch schedule resume rfi_cn"""
+    from newswatch.scheduling import describe_trigger
+
     with _jobs(ctx, db) as (_current, scheduler):
         job = _job_or_exit(scheduler, outlet)
-        resumed = scheduler.resume_job(job.id)
+        try:
+            resumed = scheduler.resume_job(job.id)
+        except (OverflowError, ValueError) as exc:  # a schedule stored before durations were bounded
+            fail(f"{job.id}: its schedule ({describe_trigger(job.trigger)}) has no next run ({exc}); "
+                 f"give it a new one with `newswatch schedule add {outlet} --every ...`")
+            raise typer.Exit(2) from None
     if resumed is None:
         console.print(text(f"{job.id}: its schedule has no future run; removed"))
         return

@@ -18,7 +18,7 @@ from crawler.outlets import Outlet
 from newswatch.scheduling.jobstore import ENTRY_POINT, SafeJobStore, job_id, outlet_of
 from newswatch.scheduling.logs import _one_line
 from newswatch.scheduling.options import Options
-from newswatch.scheduling.triggers import _trigger_key, describe_trigger, make_trigger
+from newswatch.scheduling.triggers import _trigger_key, describe_trigger, make_trigger, never_fires
 from storage.db import Database
 
 
@@ -111,7 +111,9 @@ def put_job(
         )
         if same_trigger and same_rest:
             return existing, "unchanged"
-        if existing.next_run_time is None:
+        if existing.next_run_time is None and not never_fires(existing.trigger):
+            # Paused by a person: stays paused.  (A job whose old trigger could never
+            # fire was stopped by that, not by anyone: the new schedule starts it.)
             extra["next_run_time"] = None
         elif same_trigger:
             extra["next_run_time"] = existing.next_run_time

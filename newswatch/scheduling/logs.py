@@ -6,12 +6,14 @@ import logging
 import sys
 import time
 
+from newswatch.terminal import SafeFormatter
+
 log = logging.getLogger("newswatch.scheduler")
 
 
 def _setup_logging() -> None:
     """Timestamped (UTC) lines on stderr: ours at INFO, others at the CLI's level."""
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter = SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -57,8 +57,19 @@ def cron_trigger(expression: str, *, jitter_s: int = 0) -> CronTrigger:
         raise ValueError(f"{expression!r} is not a five-field crontab line like '*/15 * * * *'")
     parts[4] = _crontab_day_of_week(parts[4])
     trigger = CronTrigger.from_crontab(" ".join(parts), timezone=UTC)
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        # APScheduler would store it and pause the job silently: refuse it instead.
+        raise ValueError(f"{expression!r} never fires (no such date, e.g. 31 February)")
     trigger.jitter = jitter_s or None
     return trigger
+
+
+def never_fires(trigger: BaseTrigger) -> bool:
+    """True for a trigger with no next fire time: a job "paused" by that was not paused by anyone."""
+    try:
+        return trigger.get_next_fire_time(None, datetime.now(UTC)) is None
+    except (OverflowError, ValueError):
+        return True
 
 
 def make_trigger(*, every_s: int | None = None, cron: str | None = None, jitter_s: int = 0) -> BaseTrigger:

@@ -1,0 +1,83 @@
+"""Out-of-range values: one line naming the value, exit status 2, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.scheduling.test_scheduler import make_site, outlet_toml
+from tests.support.cli_helpers import newswatch
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith(("error:", "Error:"))]
+
+
+def test_ids_beyond_64_bits_are_refused_naming_the_value(sqlite_url: str) -> None:
+    for command in (("items", "show"), ("runs", "show")):
+        result = newswatch(*command, str(2**64 + 5), "--db", sqlite_url)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert str(2**64 + 5) in "\n".join(error_lines(result.stderr))
+
+
+def test_a_corrupt_sqlite_file_or_a_database_folder_that_is_a_file(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not an SQLite database\n" * 200)
+    before = corrupt.read_bytes()
+    not_a_folder = tmp_path / "plain-file"
+    not_a_folder.write_text("x")
+    for url in (f"sqlite:///{corrupt}", f"sqlite:///{not_a_folder}/newswatch.db"):
+        for command in (("items", "list"), ("items", "show", "1")):
+            result = newswatch(*command, "--db", url)
+            assert result.returncode == 2, (command, result.stderr)
+            assert "Traceback" not in result.stderr and len(error_lines(result.stderr)) == 1
+    assert corrupt.read_bytes() == before  # nothing written into it
+    assert "is not a folder" in newswatch("runs", "list", "--db", f"sqlite:///{not_a_folder}/x.db").stderr
+
+
+ABSURD_SCHEDULES = [
+    (("--every", "99999999999999999999d"), "99999999999999999999d"),
+    (("--every", "400d"), "400d"),
+    (("--every", "1h", "--jitter", "9999999d"), "9999999d"),
+    (("--every", "1h", "--timeout", "100000000h"), "100000000h"),
+    (("--cron", "0 0 31 2 *"), "0 0 31 2 *"),
+]
+
+
+def test_absurd_schedules_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml"))
+    for args, named in ABSURD_SCHEDULES:
+        result = site.cli("schedule", "add", "a", *args)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr and named in result.stderr
+    listed = site.cli("schedule", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_an_absurd_timeout_in_the_config_is_a_config_error(tmp_path: Path) -> None:
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml", timeout="99999999999999d"))
+    result = site.cli("crawl", "a")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "99999999999999d" in result.stderr
+    assert site.cli("runs", "list", "--json").stdout.strip() == "[]"  # no run half-started
+
+
+def test_a_job_stopped_by_a_never_firing_cron_is_started_by_a_new_schedule(tmp_path: Path) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    from newswatch.scheduling import Options, job_store, put_job
+
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml"))
+    options = Options.from_settings()
+    with job_store(site.db, options) as scheduler:  # as an older newswatch stored it
+        put_job(scheduler, "a", CronTrigger.from_crontab("0 0 31 2 *", timezone="UTC"), options=options)
+    before = json.loads(site.cli("schedule", "list", "--json").stdout)
+    assert before[0]["state"] == "paused"
+
+    result = site.cli("schedule", "add", "a", "--every", "30m", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "scheduled"
+
+    assert site.cli("schedule", "pause", "a").returncode == 0  # a person's pause still holds
+    again = site.cli("schedule", "add", "a", "--every", "1h", "--json")
+    assert json.loads(again.stdout)["state"] == "paused"
