@@ -134,5 +134,16 @@ def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, A
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "message": run.message,
+        "worker": run.worker,
+        "job_key": run.job_key,
         "counts": counts,
     }
+
+
+def worker_runs(session: Session, *, limit: int = 50) -> list[CrawlRun]:
+    """Runs made by ``newswatch worker`` jobs, newest first."""
+    return list(
+        session.scalars(
+            select(CrawlRun).where(CrawlRun.worker.is_not(None)).order_by(CrawlRun.id.desc()).limit(limit)
+        )
+    )

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import Article
+from crawler.middlewares.conditional import NotModified
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.parsing import ParseError, RawPage, parse
 from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
@@ -28,9 +29,9 @@ PAGE_URL = "newswatch_page_url"
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
 
-# Every discovery and article request is revalidated with the server (ETag /
-# Last-Modified through the RFC 2616 HTTP cache): a monitoring crawler must not
-# trust a heuristic freshness that would hide an edit or a new feed entry.
+# Every request asks caches on the way to revalidate: a monitoring crawler must not
+# trust a heuristic freshness that would hide an edit or a new feed entry.  Article
+# pages are then requested conditionally (crawler.middlewares.conditional).
 REVALIDATE = {"Cache-Control": "max-age=0"}
 
 
@@ -171,6 +172,8 @@ class OutletSpider(scrapy.Spider):
             self.report_problem(page.url, exc.reason, kind="dropped")
 
     def on_download_error(self, failure: Failure) -> None:
+        if failure.check(NotModified):  # a 304, already recorded as an unchanged sighting
+            return
         request = getattr(failure, "request", None)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)
