@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from typing import Annotated
@@ -70,6 +71,10 @@ def worker(
         current.db_url, current.config_path, Options.from_settings(), tuple(crawl_args), delivery_timeout_s=delivery_s,
     ))
     app.conf.update(celery_settings(broker, delivery_timeout_s=delivery_s))
+    # The worker's own lines (ready, job received, run ended) are its service log.
+    logging.root.setLevel(logging.INFO)
+    for handler in logging.root.handlers:
+        handler.setLevel(logging.INFO)
     node = name or f"newswatch@{socket.gethostname()}-{os.getpid()}"
     # Threads, not prefork: each job already runs its crawl in a child process, and a
     # worker killed outright then takes its crawls along (they die with their parent).

@@ -110,6 +110,12 @@ class Cluster:
         with self.db.read_session() as session:
             return list(session.scalars(select(ArticleRecord.url)))
 
+    def records(self) -> dict[str, tuple[int, int | None]]:
+        """url -> (article id, duplicate_of)."""
+        with self.db.read_session() as session:
+            rows = session.execute(select(ArticleRecord.url, ArticleRecord.id, ArticleRecord.duplicate_of))
+            return {url: (id_, dup) for url, id_, dup in rows}
+
     def dispatches(self) -> list[str]:
         with self.db.read_session() as session:
             return list(session.scalars(select(CrawlDispatch.job_key)))

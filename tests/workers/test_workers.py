@@ -132,3 +132,8 @@ def test_two_workers_recording_near_copies_at_once_give_one_new_one_duplicate_pe
     runs = cluster.runs()
     assert {r.status for r in runs} == {"finished"} and {r.worker for r in runs} == {"w1@test", "w2@test"}
     assert sum(r.new_count for r in runs) == 50 and sum(r.duplicate_count for r in runs) == 50
+    records = cluster.records()
+    for path in original.article_paths():  # per pair: one original, and the other copy points at it
+        first, second = records[original.base + path], records[copy.base + path]
+        pair = sorted([first, second], key=lambda r: r[1] is not None)
+        assert pair[0][1] is None and pair[1][1] == pair[0][0], (path, first, second)
