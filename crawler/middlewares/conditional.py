@@ -17,6 +17,8 @@ Off in replay (no network) and when no run owner gives it a database (a bare spi
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy import Request
@@ -67,6 +69,7 @@ class ConditionalRequestMiddleware:
             "NEWSWATCH_CONDITIONAL_REQUESTS", True
         ):
             raise NotConfigured("no conditional requests in replay")
+        remove_old_cache()
         return cls(crawler)
 
     def _database(self) -> tuple[Database, int | None] | None:
@@ -131,6 +134,18 @@ class ConditionalRequestMiddleware:
                 except Exception as exc:  # the next crawl downloads it in full: nothing lost
                     logger.warning("could not keep validators of %s: %s", request.url, _first_line(exc))
         return response
+
+
+def remove_old_cache(home: Path | None = None) -> bool:
+    """Delete the response cache older versions kept under the data directory (cookies and all)."""
+    from crawler.settings import data_dir
+
+    old = (home or data_dir()) / "httpcache"
+    if not old.is_dir() or old.is_symlink():
+        return False
+    shutil.rmtree(old, ignore_errors=True)
+    logger.warning("removed %s: the old HTTP cache kept whole responses; only validators are kept now", old)
+    return True
 
 
 def _header(response: Response, name: bytes) -> str | None:
