@@ -42,6 +42,8 @@ def celery_settings(broker_url: str, *, delivery_timeout_s: float) -> dict[str, 
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "enable_utc": True,
+        # `celery -A newswatch.workers.app worker` registers the crawl task too.
+        "imports": ["newswatch.workers.tasks"],
     }
 
 
