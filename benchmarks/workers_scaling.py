@@ -37,7 +37,7 @@ OUTLETS = 12
 
 def measure(workers: int, pages: int, delay: float, broker: str, admin_url: str) -> tuple[float, int]:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"newswatch_bench_{uuid.uuid4().hex[:8]}"
+    name = f"workers_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db_url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
@@ -62,8 +62,9 @@ def measure(workers: int, pages: int, delay: float, broker: str, admin_url: str)
             cluster.wait_for(done, 3600, "every run")
             elapsed = time.monotonic() - started
             stored = cluster.articles()
-            cluster.stop()
     finally:
+        if cluster is not None:
+            cluster.stop()
         for site in sites:
             site.stop()
         with admin.connect() as conn:
