@@ -95,7 +95,11 @@ def serve(site: Site) -> ThreadingHTTPServer:
 
 def trafilatura_crawl(urls: list[str], threads: int) -> tuple[float, int]:
     import trafilatura
-    from trafilatura.downloads import add_to_compressed_dict, buffered_downloads, load_download_buffer
+    from trafilatura.downloads import (
+        add_to_compressed_dict,
+        buffered_downloads,
+        load_download_buffer,
+    )
     from trafilatura.settings import Extractor, use_config
 
     config = use_config()

@@ -202,17 +202,8 @@ EN_FOOTER = ["© 2024 Example Media Group. All rights reserved. This material ma
              "Copyright 2019 The Associated Press. All rights reserved.",
              "Sign up for our daily newsletter to get the latest headlines delivered to your "
              "inbox."]
-ZH_SPAM_WORDS = ("一级毛片成人免费看 亚洲欧美综合精品成人导航 一二三区免费视频 在线观看永久免费视频网站 "
-                 "亚洲欧洲在线观看 黄色免费在线网站 亚洲四虎永久在线播放 久久99免费视频 亚洲小视频在线观看 "
-                 "免费看片免费播放 黄色毛片视频免费 最新精品亚洲成人在线观看 国产免费一区二区三区免费视频 "
-                 "亚洲五月综合在线观看 免费无码网站直播 狠狠色伊人亚洲综合网站 乱淫片免费影院观看 "
-                 "亚洲午夜成人精品电影在线观看 一个人免费观看视频 四虎免费影院 国产99视频精品免费视频 "
-                 "亚洲综合网 成在线人永久免费视频播放 一区二区三区免费精品视频 免费观看毛片视频 "
-                 "久久国产福利免费 亚洲国产日产无码精品 亚洲成人一区二区 日本免费网站 污污污视频在线免费观看").split()
-EN_SPAM_WORDS = ("casino online bonus free spins slot gacor jackpot poker betting odds crypto "
-                 "airdrop viagra cheap pills weight loss keto diet payday loans escort dating "
-                 "singles replica watches cheap flights hotels deals coupon promo code download "
-                 "free movies hd").split()
+ZH_SPAM_WORDS = ["一级毛片成人免费看", "亚洲欧美综合精品成人导航", "一二三区免费视频", "在线观看永久免费视频网站", "亚洲欧洲在线观看", "黄色免费在线网站", "亚洲四虎永久在线播放", "久久99免费视频", "亚洲小视频在线观看", "免费看片免费播放", "黄色毛片视频免费", "最新精品亚洲成人在线观看", "国产免费一区二区三区免费视频", "亚洲五月综合在线观看", "免费无码网站直播", "狠狠色伊人亚洲综合网站", "乱淫片免费影院观看", "亚洲午夜成人精品电影在线观看", "一个人免费观看视频", "四虎免费影院", "国产99视频精品免费视频", "亚洲综合网", "成在线人永久免费视频播放", "一区二区三区免费精品视频", "免费观看毛片视频", "久久国产福利免费", "亚洲国产日产无码精品", "亚洲成人一区二区", "日本免费网站", "污污污视频在线免费观看"]
+EN_SPAM_WORDS = ["casino", "online", "bonus", "free", "spins", "slot", "gacor", "jackpot", "poker", "betting", "odds", "crypto", "airdrop", "viagra", "cheap", "pills", "weight", "loss", "keto", "diet", "payday", "loans", "escort", "dating", "singles", "replica", "watches", "cheap", "flights", "hotels", "deals", "coupon", "promo", "code", "download", "free", "movies", "hd"]
 
 
 def _related(others: list[Doc], rng: random.Random, n: int, lang: str) -> str:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The config shipped with newswatch; NEWSWATCH_CONFIG or --config name another.
-DEFAULT_CONFIG = Path(__file__).resolve().with_name("outlets.toml")
-SPIDER_TYPES = ("wechat", "portal", "ecns", "rfi", "bbc")
+from crawler.parsing import OUTLET_PARSERS
+from crawler.settings import default_config_path
+
+SPIDER_TYPES = tuple(OUTLET_PARSERS)
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -87,7 +88,8 @@ def check_cron(expression: object) -> None:
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("NEWSWATCH_CONFIG") or DEFAULT_CONFIG)
+    """The config named by NEWSWATCH_CONFIG, else the shipped one (``--config`` overrides both)."""
+    return Path(os.environ.get("NEWSWATCH_CONFIG") or default_config_path())
 
 
 def load_outlets(path: Path | None = None) -> dict[str, Outlet]:

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.items import Article
 from crawler.deadletter import spool
+from crawler.items import Article
+from crawler.stats import STORAGE_ERROR, outcome_key
 from crawler.urls import canonical_url, strip_secrets
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +102,12 @@ class StoragePipeline:
         try:
             outcome = self.sink.record_article(item)
         except Exception as exc:
-            stats.inc_value("newswatch/storage_error")
+            stats.inc_value(STORAGE_ERROR)
             path = spool(item, self.sink.run_id)
             reason = f"storage failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); spooled to {path}"
             logger.error("could not store %s: %s", item.url, reason)
             raise ItemDropped(reason, kind="error") from None
-        stats.inc_value(f"newswatch/outcome/{outcome}")
+        stats.inc_value(outcome_key(outcome))
         return item
 
 

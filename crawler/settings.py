@@ -24,6 +24,11 @@ def data_dir() -> Path:
     return Path(xdg).expanduser() / "newswatch"
 
 
+def default_config_path() -> Path:
+    """The outlets config shipped with newswatch."""
+    return Path(__file__).resolve().with_name("outlets.toml")
+
+
 def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'newswatch.db'}"
 
@@ -36,7 +41,7 @@ NEWSWATCH_DB = _env("NEWSWATCH_DB", default_database_url())
 #: live crawls warn while it is unset (there is no honest default).
 NEWSWATCH_CONTACT = os.environ.get("NEWSWATCH_CONTACT", "")
 #: The outlets config (TOML); see crawler/outlets.toml for the format.
-NEWSWATCH_CONFIG = _env("NEWSWATCH_CONFIG", str(Path(__file__).resolve().with_name("outlets.toml")))
+NEWSWATCH_CONFIG = _env("NEWSWATCH_CONFIG", str(default_config_path()))
 #: Print crawl progress to stderr every this many seconds (0: off; the CLI turns it on).
 NEWSWATCH_PROGRESS_S = float(_env("NEWSWATCH_PROGRESS_S", "0"))
 #: Set by ``newswatch replay``: a directory laid out as <outlet>/<file>.

@@ -426,13 +426,11 @@ def _declared_is_trustworthy(page: str, declared: str) -> bool:
         return False
     # Same address minus its whole query (``news.php?id=5`` → ``news.php``): the
     # query may be the article id, so the declaration cannot be trusted.
-    if (
+    return not (
         page_parts.query
         and not declared_parts.query
         and (page_parts.netloc, page_parts.path) == (declared_parts.netloc, declared_parts.path)
-    ):
-        return False
-    return True
+    )
 
 
 _SCHEMELESS = re.compile(r"^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?=[/?#]|$)")

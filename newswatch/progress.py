@@ -9,12 +9,15 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.stats import outcome_key, problem_key
+from storage.outcomes import ARTICLE_OUTCOMES
+
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
-OUTCOMES = ("new", "changed", "unchanged", "duplicate")
 
 
 def progress_line(outlet: str, stats: dict[str, object]) -> str:
@@ -22,10 +25,10 @@ def progress_line(outlet: str, stats: dict[str, object]) -> str:
         value = stats.get(key, 0)
         return value if isinstance(value, int) else 0
 
-    outcomes = " ".join(f"{name} {n(f'newswatch/outcome/{name}')}" for name in OUTCOMES)
+    outcomes = " ".join(f"{name} {n(outcome_key(name))}" for name in ARTICLE_OUTCOMES)
     return (
         f"[{outlet}] pages {n('response_received_count')} | {outcomes} | "
-        f"dropped {n('newswatch/dropped')} errors {n('newswatch/error')}"
+        f"dropped {n(problem_key('dropped'))} errors {n(problem_key('error'))}"
     )
 
 

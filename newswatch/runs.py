@@ -27,6 +27,7 @@ from twisted.internet import task
 from crawler.deadletter import import_spool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
 from crawler.signals import page_problem
+from crawler.stats import STORAGE_ERROR, problem_key
 from storage import validators
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
@@ -34,9 +35,10 @@ from storage.queries import RunDetail, run_detail
 from storage.repository import Outcome, Store
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
     from crawler.items import Article
 
@@ -321,10 +323,10 @@ def run_status(finish_reason: str, stats: dict[str, Any]) -> tuple[str, str | No
         return "interrupted", "stopped by a signal before the crawl finished"
     if finish_reason != "finished":
         return "failed", f"crawl closed with reason {finish_reason!r}"
-    if stats.get("newswatch/storage_error"):
-        return "failed", f"{stats['newswatch/storage_error']} items could not be stored (dead-lettered)"
+    if stats.get(STORAGE_ERROR):
+        return "failed", f"{stats[STORAGE_ERROR]} items could not be stored (dead-lettered)"
     if stats.get("spider_exceptions/count"):
         return "failed", f"{stats['spider_exceptions/count']} pages raised an error in a spider"
-    if stats.get("newswatch/error") and not stats.get("item_scraped_count"):
-        return "failed", f"no page could be read: {stats['newswatch/error']} download errors"
+    if stats.get(problem_key("error")) and not stats.get("item_scraped_count"):
+        return "failed", f"no page could be read: {stats[problem_key('error')]} download errors"
     return "finished", None

@@ -160,10 +160,9 @@ def _migrate(engine: Engine, url: str) -> None:
         connection.rollback()
     if current == head:
         return
-    with _migration_lock(engine, url):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    with _migration_lock(engine, url), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
     logger.info("database migrated from %s to %s", current or "empty", head)
 
 

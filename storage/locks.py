@@ -113,7 +113,7 @@ def acquire(
 
     def work(session: Session) -> Attempt:
         at = now or utcnow()
-        values = {
+        values: dict[str, Any] = {
             "name": name, "holder": holder, "acquired_at": at, "renewed_at": at,
             "expires_at": at + timedelta(seconds=lease_s), "run_id": run_id,
         }

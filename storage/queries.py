@@ -1,15 +1,22 @@
-"""Read-only queries behind the CLI: articles, versions, runs."""
+"""Every read of the database, as functions that return plain typed rows.
+
+Nothing outside ``storage`` imports the models or writes SQL: the command line, the web
+page and the alerts read through these functions, and the rows they get are frozen
+dataclasses detached from any session.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
+from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem, Sighting
+from storage.outcomes import RUN_COUNTS
 from storage.repository import run_counts
 
 #: The columns ``items export`` writes, in order.
@@ -34,14 +41,97 @@ EXPORT_FIELDS = (
 )
 
 
-def article_dict(row: ArticleRecord, body: str) -> dict[str, Any]:
-    values = {name: body if name == "body" else getattr(row, name) for name in EXPORT_FIELDS}
+R = TypeVar("R")
+
+
+def _row(cls: type[R], obj: object, **given: Any) -> R:
+    """A frozen row of ``cls`` from an ORM object's attributes of the same names."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: given[name] if name in given else getattr(obj, name) for name in names})
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """An article as stored: its current metadata (the text is in :class:`VersionRow`)."""
+
+    id: int
+    url: str
+    canonical_url: str
+    outlet: str
+    title: str
+    published_at: str | None
+    author: str | None
+    language: str
+    extra: dict[str, Any]
+    fetched_at: datetime
+    content_hash: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    version_count: int
+    duplicate_of: int | None
+    similarity: float | None
+    body_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    article_id: int
+    version: int
+    url: str
+    title: str
+    published_at: str | None
+    author: str | None
+    language: str
+    content_hash: str
+    fetched_at: datetime
+    recorded_at: datetime
+    run_id: int | None
+    extra: dict[str, Any]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    spiders: str
+    outlets: list[str]
+    mode: str
+    status: str
+    origin: str
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat_at: datetime
+    host: str
+    pid: int
+    message: str | None
+    stats: dict[str, Any] | None
+    counts: dict[str, int]
+    #: The Celery worker that ran it (``newswatch worker``), and the job (``outlet@due``).
+    worker: str | None = None
+    job_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRow:
+    kind: str
+    url: str
+    reason: str
+    at: datetime
+
+
+def _run_row(run: CrawlRun, counts: dict[str, int] | None = None) -> RunRow:
+    stored = {name: getattr(run, f"{name}_count") for name in RUN_COUNTS}
+    return _row(RunRow, run, counts=counts if counts is not None else stored)
+
+
+def article_dict(row: ArticleRow, body: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: body if name == "body" else getattr(row, name) for name in EXPORT_FIELDS}
     for name in ("fetched_at", "first_seen_at", "last_seen_at"):
-        values[name] = values[name].isoformat()
+        values[name] = getattr(row, name).isoformat()
     return values
 
 
-def _with_current_body() -> Select[tuple[ArticleRecord, str]]:
+def _with_current_body() -> Select[ArticleRecord, str]:
     """Articles with the body of their current version (the only copy of the text)."""
     return (
         select(ArticleRecord, ArticleVersion.body)
@@ -57,74 +147,80 @@ def _with_current_body() -> Select[tuple[ArticleRecord, str]]:
 
 
 def list_articles(
-    session: Session, *, outlet: str | None = None, limit: int | None = None
-) -> list[ArticleRecord]:
+    session: Session,
+    *,
+    outlet: str | None = None,
+    limit: int | None = None,
+    run_id: int | None = None,
+) -> list[ArticleRow]:
+    """Articles in id order; ``run_id``: only those the run saw."""
     query = select(ArticleRecord).order_by(ArticleRecord.id)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
+    if run_id is not None:
+        query = query.where(
+            ArticleRecord.id.in_(select(Sighting.article_id).where(Sighting.run_id == run_id))
+        )
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return [_row(ArticleRow, row) for row in session.scalars(query)]
 
 
-def iter_articles(
-    session: Session, *, outlet: str | None = None
-) -> Iterator[tuple[ArticleRecord, str]]:
+def iter_articles(session: Session, *, outlet: str | None = None) -> Iterator[tuple[ArticleRow, str]]:
     """All articles with their current body, in id order, fetched in batches (bounded memory)."""
     query = _with_current_body().execution_options(yield_per=500)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
     for row, body in session.execute(query):
-        yield row, body
+        yield _row(ArticleRow, row), body
         session.expunge(row)
 
 
-def get_article(session: Session, article_id: int) -> tuple[ArticleRecord, str] | None:
+def get_article(session: Session, article_id: int) -> tuple[ArticleRow, str] | None:
     found = session.execute(_with_current_body().where(ArticleRecord.id == article_id)).first()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (_row(ArticleRow, found[0]), found[1])
 
 
-def versions(session: Session, article_id: int) -> list[ArticleVersion]:
-    return list(
-        session.scalars(
+def versions(session: Session, article_id: int) -> list[VersionRow]:
+    return [
+        _row(VersionRow, version)
+        for version in session.scalars(
             select(ArticleVersion)
             .where(ArticleVersion.article_id == article_id)
             .order_by(ArticleVersion.version)
         )
-    )
+    ]
 
 
-def list_runs(session: Session, *, limit: int | None = None) -> list[CrawlRun]:
+def list_runs(session: Session, *, limit: int | None = None) -> list[RunRow]:
     query = select(CrawlRun).order_by(CrawlRun.id.desc())
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return [_run_row(run) for run in session.scalars(query)]
 
 
 @dataclass(frozen=True)
 class RunDetail:
-    run: CrawlRun
+    run: RunRow
     counts: dict[str, int]
-    problems: list[RunProblem]
+    problems: list[ProblemRow]
 
 
 def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> RunDetail | None:
     run = session.get(CrawlRun, run_id)
     if run is None:
         return None
-    problems = list(
-        session.scalars(
+    problems = [
+        _row(ProblemRow, problem)
+        for problem in session.scalars(
             select(RunProblem).where(RunProblem.run_id == run_id).order_by(RunProblem.id).limit(problem_limit)
         )
-    )
-    return RunDetail(run=run, counts=run_counts(session, run_id), problems=problems)
+    ]
+    counts = run_counts(session, run_id)
+    return RunDetail(run=_run_row(run, counts), counts=counts, problems=problems)
 
 
-def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    counts = counts or {
-        name: getattr(run, f"{name}_count")
-        for name in ("new", "changed", "unchanged", "duplicate", "dropped", "error")
-    }
+def run_dict(run: RunRow, counts: dict[str, int] | None = None) -> dict[str, Any]:
     return {
         "id": run.id,
         "spiders": run.spiders.split(",") if run.spiders else [],
@@ -136,14 +232,11 @@ def run_dict(run: CrawlRun, counts: dict[str, int] | None = None) -> dict[str, A
         "message": run.message,
         "worker": run.worker,
         "job_key": run.job_key,
-        "counts": counts,
+        "counts": counts if counts is not None else run.counts,
     }
 
 
-def worker_runs(session: Session, *, limit: int = 50) -> list[CrawlRun]:
+def worker_runs(session: Session, *, limit: int = 50) -> list[RunRow]:
     """Runs made by ``newswatch worker`` jobs, newest first."""
-    return list(
-        session.scalars(
-            select(CrawlRun).where(CrawlRun.worker.is_not(None)).order_by(CrawlRun.id.desc()).limit(limit)
-        )
-    )
+    query = select(CrawlRun).where(CrawlRun.worker.is_not(None)).order_by(CrawlRun.id.desc()).limit(limit)
+    return [_run_row(run) for run in session.scalars(query)]

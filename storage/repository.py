@@ -13,9 +13,9 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -26,11 +26,13 @@ from storage.models import (
     ArticleRecord,
     ArticleSignature,
     ArticleVersion,
+    Base,
     CrawlRun,
     MinhashBand,
     RunProblem,
     Sighting,
 )
+from storage.outcomes import RUN_COUNTS, OutcomeStatus
 from storage.processes import pid_alive
 
 if TYPE_CHECKING:
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OutcomeStatus = Literal["new", "changed", "unchanged", "duplicate"]
 T = TypeVar("T")
 
 
@@ -282,7 +283,7 @@ class Store:
 
 def run_counts(session: Session, run_id: int) -> dict[str, int]:
     """Counts of a run, derived from what it recorded (never kept by hand)."""
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": 0, "dropped": 0, "error": 0}
+    counts = dict.fromkeys(RUN_COUNTS, 0)
     for outcome, n in session.execute(
         select(Sighting.outcome, func.count()).where(Sighting.run_id == run_id).group_by(Sighting.outcome)
     ):
@@ -316,7 +317,7 @@ def _serialise_same_story(session: Session, fingerprint: dedup.Fingerprint) -> N
     session.execute(_ADVISORY_LOCKS, {"keys": sorted(keys)})
 
 
-def _lock_article(session: Session, canonical: str) -> Row[Any] | None:
+def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, int | None, float | None] | None:
     """The few columns a sighting needs, row-locked: never the body, which is large."""
     # FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite
     # writers are already serialised by BEGIN IMMEDIATE and ignore the clause.
@@ -419,13 +420,13 @@ def _add_fingerprint(session: Session, article_id: int, fingerprint: dedup.Finge
     """The article's signature and its LSH band keys (none for a text too short to match)."""
     if fingerprint.signature_bytes is not None:
         session.execute(
-            ArticleSignature.__table__.insert(),
+            _table(ArticleSignature).insert(),
             {"article_id": article_id, "minhash": fingerprint.signature_bytes},
         )
     if fingerprint.band_keys:
         # Core executemany on the table: the ORM's bulk path costs more than the insert here.
         session.execute(
-            MinhashBand.__table__.insert(),
+            _table(MinhashBand).insert(),
             [
                 {"band": band, "key": key, "article_id": article_id}
                 for band, key in enumerate(fingerprint.band_keys)
@@ -447,3 +448,8 @@ def _add_sighting(
             run_id=run_id, article_id=article_id, version=version, outcome=outcome, url=url, seen_at=now
         )
     )
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's Core table, for executemany inserts that skip the ORM's bulk path."""
+    return cast(Table, model.__table__)

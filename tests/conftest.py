@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -87,3 +88,15 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} (the shared corpus) is not beside this checkout")
     return SHARED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, in one line, that the corpus-backed tests did not run and why."""
+    if SHARED.is_dir():
+        return
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(
+        f"the shared corpus is not at {SHARED}: corpus-backed tests were skipped "
+        f"({skipped} skips in all); README.md, 'Tests', says where it comes from",
+        yellow=True,
+    )

@@ -78,8 +78,8 @@ def classify_address(ip: IPAddress) -> str | None:
             if ip in net:
                 return name
     else:
-        for name, net in _V4_TABLE:
-            if ip in net:
+        for name, net4 in _V4_TABLE:
+            if ip in net4:
                 return name
     if not ip.is_global:
         return "non-global"

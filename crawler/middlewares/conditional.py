@@ -25,6 +25,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
+from crawler.stats import conditional_key, outcome_key
 from crawler.urls import strip_secrets
 from storage import validators
 
@@ -100,7 +101,7 @@ class ConditionalRequestMiddleware:
         if known.last_modified and b"If-Modified-Since" not in request.headers:
             request.headers[b"If-Modified-Since"] = known.last_modified.encode("latin-1", "replace")
         request.meta[CONDITIONAL] = True
-        self.crawler.stats.inc_value("newswatch/conditional/sent")
+        self.crawler.stats.inc_value(conditional_key("sent"))
         return None
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
@@ -112,11 +113,11 @@ class ConditionalRequestMiddleware:
         if response.status == 304 and request.meta.get(CONDITIONAL):
             article_id = validators.record_not_modified(db, url, run_id)
             if article_id is not None:
-                self.crawler.stats.inc_value("newswatch/conditional/not_modified")
-                self.crawler.stats.inc_value("newswatch/outcome/unchanged")
+                self.crawler.stats.inc_value(conditional_key("not_modified"))
+                self.crawler.stats.inc_value(outcome_key("unchanged"))
                 raise NotModified(f"not modified: {request.url}")
             validators.forget(db, url)
-            self.crawler.stats.inc_value("newswatch/conditional/refetched")
+            self.crawler.stats.inc_value(conditional_key("refetched"))
             headers = request.headers.copy()
             headers.pop(b"If-None-Match", None)
             headers.pop(b"If-Modified-Since", None)

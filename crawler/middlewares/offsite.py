@@ -3,7 +3,7 @@
 Scrapy's ``OffsiteMiddleware`` lets any request with ``dont_filter=True`` through,
 start requests are built with ``dont_filter=True``, and ``RedirectMiddleware``
 copies the flag onto the redirect it builds: a start URL that redirects
-off-site is followed (reliability-anchors §0.1).  :class:`OffsiteRedirectMiddleware`
+off-site is followed (docs/decisions.md, Crawling safety).  :class:`OffsiteRedirectMiddleware`
 checks every redirect-generated request (one whose ``meta`` has
 ``redirect_urls``, which both ``RedirectMiddleware`` and ``MetaRefreshMiddleware``
 set) against the spider's ``allowed_domains`` with Scrapy's own rule (the
@@ -60,7 +60,7 @@ class OffsiteRedirectMiddleware(OffsiteMiddleware):
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         """Checked at download time only (see the module doc)."""
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:  # type: ignore[override]
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("allow_offsite"):
             return

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attr
+from scrapy.utils.datatypes import LocalCache
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import DNSLookupError
@@ -24,14 +25,11 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer, provider
 
-from scrapy.utils.datatypes import LocalCache
-
 from crawler.middlewares.addresses import HostPolicy, _canonical_host, _refusal_for_addresses
 
 if TYPE_CHECKING:
-    from twisted.internet.defer import Deferred
-
     from scrapy.settings import BaseSettings
+    from twisted.internet.defer import Deferred
 
 # The SSRF guard's logger, as when the resolver lived in ssrf.py: one name for both
 # layers' refusals, so log filters and alerts on it keep seeing them.

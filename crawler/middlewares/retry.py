@@ -45,7 +45,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = min(self.max_s, self.base_s * 2 ** max(attempt - 1, 0)) * random.uniform(0.5, 1.0)
         if retry_after and retry_after.strip().isdigit():  # seconds; an HTTP date is ignored
             delay = max(delay, min(self.max_s, float(retry_after)))
-        return delay
+        return float(delay)
 
     async def _pause(self, retry: Request, retry_after: bytes | None = None) -> None:
         delay = self.delay_for(retry.meta.get("retry_times", 1), retry_after)
@@ -53,7 +53,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return
         stats = self.crawler.stats
         stats.inc_value("newswatch/retry/backoff_count")
-        stats.inc_value("newswatch/retry/backoff_seconds", round(delay, 3))
+        stats.inc_value("newswatch/retry/backoff_seconds", round(delay, 3))  # type: ignore[arg-type]  # Scrapy sums floats too
         from twisted.internet import reactor  # the crawl's reactor, installed by now
 
         await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))

@@ -2,7 +2,7 @@
 
 Scrapy's ``RobotsTxtMiddleware`` parses whatever body comes back, so a 503 error
 page yields no rules and the whole site is allowed; a download error sets the
-host to allow-all as well (reliability-anchors §0.2, §1.3).
+host to allow-all as well (docs/decisions.md, Crawling safety).
 :class:`RobotsPolicyMiddleware` replaces it and decides by the outcome of the
 robots.txt request (which goes through every downloader middleware, so
 ``RetryMiddleware`` has already retried it):
@@ -37,16 +37,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred
-
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
-from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from crawler.urls import strip_secrets
 
@@ -105,7 +104,7 @@ def _relay(parent: Deferred[Any]) -> Deferred[Any]:
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware with RFC 9309 error handling (see module doc)."""
 
-    def process_request_2(self, rp: RobotParser | Unreachable | None, request: Request) -> None:  # type: ignore[override]
+    def process_request_2(self, rp: RobotParser | Unreachable | None, request: Request) -> None:
         if isinstance(rp, Unreachable):
             self._stats.inc_value(STAT_REFUSED_UNREACHABLE)
             logger.debug("Refused (robots.txt unreachable): %s", request)
@@ -144,7 +143,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
             # None (allow all) to every waiter after the first (Scrapy 2.19's
             # RobotsTxtMiddleware has that bug with 3+ concurrent requests).
             return await maybe_deferred_to_future(_relay(parser))
-        return parser  # type: ignore[return-value]
+        return parser
 
     async def _policy_for_response(
         self, response: Response, netloc: str, request: Request

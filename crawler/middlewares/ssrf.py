@@ -2,7 +2,7 @@
 
 Scrapy has no IP-range check anywhere, and its offsite filter skips start
 requests and the redirects they produce (``dont_filter``); see
-``../shared/design/reliability-anchors.md`` §0.1 and §6.1.  Two layers close that:
+``docs/decisions.md`` (Crawling safety).  Two layers close that:
 
 :class:`SSRFGuardMiddleware` (downloader middleware, ``process_request``)
     Sees *every* request, start requests and redirect-generated ones included.
@@ -58,12 +58,11 @@ import logging
 import socket
 from typing import TYPE_CHECKING, NoReturn
 
-from twisted.internet.error import DNSLookupError
-
 from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 
 from crawler.middlewares.addresses import (
     HostPolicy,
@@ -221,7 +220,7 @@ class SSRFGuardMiddleware:
         try:
             if resolver is not None:
                 answers = await maybe_deferred_to_future(resolver.lookup(host))
-                return [a.host for a in answers]  # type: ignore[attr-defined]
+                return [a.host for a in answers]
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
@@ -230,7 +229,7 @@ class SSRFGuardMiddleware:
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.dns_timeout or None
             )
             return [str(info[4][0]) for info in infos]
-        except (DNSLookupError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, DNSLookupError, OSError) as exc:
             raise CannotResolveHostError(f"DNS lookup of {host} failed: {exc}") from None
 
     def _refuse(self, request: Request, reason: str, detail: str) -> NoReturn:

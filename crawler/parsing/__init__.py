@@ -15,16 +15,20 @@ from crawler.parsing.page import NotAnArticle, ParseError, RawPage
 
 Parser = Callable[[RawPage], Article]
 
-PARSERS: dict[str, Parser] = {
+#: The outlet types: each has a parser here, a spider (crawler.spiders.outlets) and may be
+#: named as an outlet's ``spider`` in the config.  The one list of them.
+OUTLET_PARSERS: dict[str, Parser] = {
     "wechat": wechat.parse,
     "portal": portal.parse,
     "ecns": ecns.parse,
     "rfi": rfi.parse,
     "bbc": bbc.parse,
-    "generic": generic.parse,
 }
 
-__all__ = ["PARSERS", "NotAnArticle", "ParseError", "RawPage", "parse"]
+#: Every parser by name: the outlet parsers, and the generic one they fall back on.
+PARSERS: dict[str, Parser] = {**OUTLET_PARSERS, "generic": generic.parse}
+
+__all__ = ["OUTLET_PARSERS", "PARSERS", "NotAnArticle", "ParseError", "RawPage", "parse"]
 
 
 def parse(page: RawPage, parser: str) -> Article:

@@ -67,10 +67,10 @@ def credit_fields(line: str) -> dict[str, str] | None:
         return {"original_title": _unbracket(original["value"] or original["quoted"])}
     reporter = _REPORTER.match(text)
     if reporter:
-        fields = {"author": reporter["names"]}
+        credited = {"author": reporter["names"]}
         if reporter["source"]:
-            fields["source"] = reporter["source"]
-        return fields
+            credited["source"] = reporter["source"]
+        return credited
     labels = list(_LABEL.finditer(text))
     if not labels or labels[0].start() != 0:
         return None

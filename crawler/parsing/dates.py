@@ -149,7 +149,7 @@ def from_epoch(seconds: str | int | float | None, zone: tzinfo = SHANGHAI) -> st
     if seconds in (None, ""):
         return None
     try:
-        value = float(seconds)  # type: ignore[arg-type]
+        value = float(seconds)
     except ValueError:
         return None
     if value > 1e11:  # milliseconds

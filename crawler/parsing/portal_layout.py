@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -124,7 +125,7 @@ def _is_date_line(element: HtmlElement, ident: str | None, classes: list[str]) -
 
 def scan(document: HtmlDocument, url: str) -> Layout:
     """The article container (best rank, then document order) and the date and credit lines."""
-    on_sina = registrable_domain(url) in _SINA_DOMAINS
+    on_sina = registrable_domain(urlsplit(url).hostname or "") in _SINA_DOMAINS
     layout = Layout()
     best_rank: int | None = None
     for element in document.tree.iter("div", "article", "span", "p", "em", "time", "section"):

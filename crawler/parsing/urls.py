@@ -1,13 +1,16 @@
-"""URL helpers for parsers: the address as a browser shows it, and same-site checks."""
+"""URL helpers for parsers: the address as a browser shows it, and resolving declared links.
+
+Same-site judgement lives in one place, :mod:`crawler.urls` (pure, no Scrapy), with the
+rest of URL identity; it is re-exported here for the parsers.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-import tldextract
+from crawler.urls import registrable_domain, same_site
 
 _ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
@@ -15,8 +18,7 @@ _ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 # address: spaces, controls, bidi overrides and other format characters.
 _KEEP_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"})
 
-# Offline: the bundled public-suffix snapshot, never a network fetch at first use.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+__all__ = ["absolute_url", "display_url", "registrable_domain", "same_site"]
 
 
 def _decode_run(run: str) -> str:
@@ -55,20 +57,6 @@ def display_url(url: str) -> str:
     UTF-8 and invisible characters stay escaped.
     """
     return _ESCAPE_RUN.sub(lambda match: _decode_run(match.group(0)), url)
-
-
-@lru_cache(maxsize=4096)
-def registrable_domain(url: str) -> str | None:
-    """``news.sina.com.cn`` -> ``sina.com.cn``; ``None`` for hosts without one."""
-    host = urlsplit(url).hostname
-    if not host:
-        return None
-    return _EXTRACT(host).top_domain_under_public_suffix or None
-
-
-def same_site(url: str, other: str) -> bool:
-    domain = registrable_domain(url)
-    return domain is not None and domain == registrable_domain(other)
 
 
 def absolute_url(href: str, base: str) -> str | None:

@@ -23,6 +23,7 @@ from crawler.parsing import ParseError, RawPage, parse
 from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
+from crawler.stats import discovery_key, problem_key
 
 #: request.meta keys the spiders use.
 PAGE_URL = "newswatch_page_url"
@@ -109,11 +110,11 @@ class OutletSpider(scrapy.Spider):
         found = discover(
             response.body,
             response.url,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             is_article=matcher,
             follow_patterns=follow_patterns,
         )
-        self.crawler.stats.inc_value(f"newswatch/discovery/{found.kind}")
+        self.crawler.stats.inc_value(discovery_key(found.kind))
         for url in found.articles:
             yield self.article_request(url)
         depth = response.meta.get(DEPTH, 0)
@@ -172,7 +173,7 @@ class OutletSpider(scrapy.Spider):
             self.report_problem(page.url, exc.reason, kind="dropped")
 
     def on_download_error(self, failure: Failure) -> None:
-        if failure.check(NotModified):  # a 304, already recorded as an unchanged sighting
+        if isinstance(failure.value, NotModified):  # a 304, already recorded as an unchanged sighting
             return
         request = getattr(failure, "request", None)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
@@ -180,10 +181,10 @@ class OutletSpider(scrapy.Spider):
         if response is not None:  # HttpError: the server answered, with an error status
             reason = f"HTTP {response.status} from {response.url}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage() or 'no detail'}"
+            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage() or 'no detail'}"
         self.report_problem(url, f"download failed: {reason}", kind="error")
 
     def report_problem(self, url: str, reason: str, *, kind: str) -> None:
         self.logger.warning("%s %s: %s", kind, url, reason)
-        self.crawler.stats.inc_value(f"newswatch/{kind}")
+        self.crawler.stats.inc_value(problem_key(kind))
         self.crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind=kind)

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from crawler import __version__
+from crawler.outlets import config_path
+from crawler.settings import data_dir, default_database_url
 from newswatch.cli import crawl as crawl_cli
 from newswatch.cli import items, runs, schedule, workers
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
-from newswatch.cli.render import console, fail, print_json, table, text
-from crawler.outlets import config_path
-from crawler.settings import data_dir, default_database_url
+from newswatch.cli.render import console, fail, print_json, text
+from storage.outcomes import ARTICLE_OUTCOMES
 
 app = typer.Typer(
     name="newswatch",
@@ -92,6 +93,13 @@ def replay(
     from newswatch.runs import replay as run_replay
 
     current = with_db(ctx, db)
+    if directory is None and not BUNDLED_FIXTURES.is_dir():
+        fail(
+            f"no directory given, and the bundled fixtures ({BUNDLED_FIXTURES}) are not here: "
+            "they ship with a checkout of the repository, not with an installed package; "
+            "give one: newswatch replay DIR"
+        )
+        raise typer.Exit(2)
     directory = directory or BUNDLED_FIXTURES
     if not directory.is_dir():
         fail(f"{directory} is not a directory")
@@ -101,7 +109,8 @@ def replay(
     with storage_errors():
         detail = run_replay(directory, overrides=overrides)
     runs.print_run_summary(detail, as_json=as_json)
-    if as_json is False and detail.counts["new"] + detail.counts["changed"] + detail.counts["unchanged"] + detail.counts["duplicate"]:
+    recorded = sum(detail.counts[name] for name in ARTICLE_OUTCOMES)
+    if not as_json and recorded:
         items.print_articles(current.database(), limit=None, run_id=detail.run.id)
     failed = detail.run.status != "finished" or detail.counts["dropped"] or detail.counts["error"]
     raise typer.Exit(1 if failed else 0)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Annotated
 
 import typer
 
+from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from newswatch.cli.options import DbOption, JsonOption, state, storage_errors, with_db
 from newswatch.cli.render import console, err_console, fail, print_json, table, text
-from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
+from newswatch.outlet_leases import OutletBusy, outlet_lease
 from storage import locks
 from storage.db import Database
 
@@ -29,21 +30,16 @@ def configured_outlets(ctx: typer.Context) -> dict[str, Outlet]:
 
 @contextmanager
 def outlet_locks(db: Database, outlets: list[Outlet]) -> Iterator[None]:
-    """Hold each outlet's crawl lock, so a manual crawl never overlaps a scheduled one."""
+    """Hold each outlet's lease for the whole crawl, so a manual crawl never overlaps a scheduled one."""
     holder = locks.new_holder()
-    held: list[str] = []
     try:
-        for outlet in outlets:
-            attempt = locks.acquire(db, locks.outlet_key(outlet.name), holder, lease_s=outlet.timeout_s)
-            if not attempt.acquired:
-                by = attempt.lease.describe() if attempt.lease else "another process"
-                fail(f"outlet {outlet.name} is being crawled by {by}")
-                raise typer.Exit(1)
-            held.append(locks.outlet_key(outlet.name))
-        yield
-    finally:
-        for name in held:
-            locks.release(db, name, holder)
+        with ExitStack() as held:
+            for outlet in outlets:
+                held.enter_context(outlet_lease(db, outlet.name, holder=holder, lease_s=outlet.timeout_s))
+            yield
+    except OutletBusy as busy:
+        fail(str(busy))
+        raise typer.Exit(1) from None
 
 
 def crawl_overrides(outlets: list[Outlet]) -> dict[str, object]:

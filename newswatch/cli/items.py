@@ -9,25 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from sqlalchemy import select
 
 from newswatch.cli.options import DbOption, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
 from newswatch.textdiff import sentence_diff, summarise
 from storage import queries
 from storage.db import Database
-from storage.models import ArticleRecord, Sighting
+from storage.queries import ArticleRow
 
 app = typer.Typer(help="Inspect stored articles.", no_args_is_help=True)
 
 
 def print_articles(db: Database, *, limit: int | None, outlet: str | None = None, run_id: int | None = None) -> None:
     with db.read_session() as session:
-        if run_id is not None:
-            ids = select(Sighting.article_id).where(Sighting.run_id == run_id)
-            rows = list(session.scalars(select(ArticleRecord).where(ArticleRecord.id.in_(ids)).order_by(ArticleRecord.id)))
-        else:
-            rows = queries.list_articles(session, outlet=outlet, limit=limit)
+        rows = queries.list_articles(session, outlet=outlet, limit=limit, run_id=run_id)
     result = table("id", "outlet", "published", "title", "body chars", "versions", "copy of", title="Stored articles")
     for row in rows:
         result.add_row(
@@ -55,7 +50,7 @@ def list_items(
     print_articles(database, limit=limit, outlet=outlet)
 
 
-def _summary(row: ArticleRecord) -> dict[str, Any]:
+def _summary(row: ArticleRow) -> dict[str, Any]:
     return {
         "id": row.id, "outlet": row.outlet, "url": row.url, "title": row.title,
         "published_at": row.published_at, "body_chars": row.body_chars,
@@ -63,7 +58,7 @@ def _summary(row: ArticleRecord) -> dict[str, Any]:
     }
 
 
-def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRecord, str]:
+def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRow, str]:
     """The article and its current body, or a clean exit."""
     found = queries.get_article(session, article_id)
     if found is None:

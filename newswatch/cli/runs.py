@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
+from crawler.stats import outcome_key, problem_key
 from newswatch.cli.options import DbOption, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from storage import queries
+from storage.outcomes import ARTICLE_OUTCOMES, RUN_COUNTS
 from storage.queries import RunDetail
 
 app = typer.Typer(help="Inspect crawl and replay runs.", no_args_is_help=True)
 
-COUNTS = ("new", "changed", "unchanged", "duplicate", "dropped", "error")
-OUTCOME_STATS = ("new", "changed", "unchanged", "duplicate")
 
 
 def print_run_summary(detail: RunDetail, *, as_json: bool, per_outlet: bool = False) -> None:
@@ -27,17 +27,17 @@ def print_run_summary(detail: RunDetail, *, as_json: bool, per_outlet: bool = Fa
     style = {"finished": "green", "failed": "bold red", "interrupted": "yellow"}.get(run.status, "")
     console.print(
         text(f"run {run.id} ({run.mode}) ", "bold") + text(run.status, style)
-        + text("  " + "  ".join(f"{name} {detail.counts[name]}" for name in COUNTS))
+        + text("  " + "  ".join(f"{name} {detail.counts[name]}" for name in RUN_COUNTS))
     )
     if run.message:
         console.print(text(run.message))
     if per_outlet and run.stats:
-        result = table("outlet", "pages", *OUTCOME_STATS, "dropped", "errors", title="Summary")
+        result = table("outlet", "pages", *ARTICLE_OUTCOMES, "dropped", "errors", title="Summary")
         for outlet, stats in run.stats.items():
             result.add_row(
                 text(outlet), text(stats.get("response_received_count", 0)),
-                *(text(stats.get(f"newswatch/outcome/{name}", 0)) for name in OUTCOME_STATS),
-                text(stats.get("newswatch/dropped", 0)), text(stats.get("newswatch/error", 0)),
+                *(text(stats.get(outcome_key(name), 0)) for name in ARTICLE_OUTCOMES),
+                text(stats.get(problem_key("dropped"), 0)), text(stats.get(problem_key("error"), 0)),
             )
         console.print(result)
     for problem in detail.problems:
@@ -58,12 +58,12 @@ def list_runs(
     if as_json:
         print_json(records)
         return
-    result = table("id", "origin", "mode", "outlets", "status", "started", "finished", *COUNTS, title="Runs")
+    result = table("id", "origin", "mode", "outlets", "status", "started", "finished", *RUN_COUNTS, title="Runs")
     for record in records:
         result.add_row(
             text(record["id"]), text(record["origin"]), text(record["mode"]), text(",".join(record["outlets"])), text(record["status"]),
             text(record["started_at"][:19]), text((record["finished_at"] or "")[:19]),
-            *(text(record["counts"][name]) for name in COUNTS),
+            *(text(record["counts"][name]) for name in RUN_COUNTS),
         )
     console.print(result)
 

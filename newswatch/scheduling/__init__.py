@@ -1,6 +1,6 @@
 """Scheduled recurring crawls: APScheduler 3 with its job store in the newswatch database.
 
-Design (see ../shared/design/reliability-anchors.md §0.6-0.8, §2, §3):
+Design (see docs/decisions.md, "Storage and scheduling" and "One owner per run"):
 
 * **Jobs** live in ``apscheduler_jobs`` (``SQLAlchemyJobStore`` on the project's
   writer engine, so SQLite writes take the lock up front), one per outlet, id
@@ -9,13 +9,13 @@ Design (see ../shared/design/reliability-anchors.md §0.6-0.8, §2, §3):
   ``max_instances=1``; triggers are in UTC.  Every job calls
   :func:`run_scheduled_crawl` with JSON-able keyword arguments only.
 * **A job that cannot be restored is never deleted** (APScheduler's own store
-  deletes it, §0.6): :class:`SafeJobStore` keeps it; ``scheduler run`` re-points a
+  deletes it): :class:`SafeJobStore` keeps it; ``scheduler run`` re-points a
   ``crawl:`` job at the entry point (trigger and next run kept), re-creates it from
   the outlets config, or refuses to start naming it.
 * **Each crawl is a child process** (``python -m newswatch.cli crawl OUTLET --run-id N``):
   the scheduler creates the CrawlRun (origin ``scheduler``), waits with a hard
   timeout, stops a hung child (SIGTERM, then SIGKILL) and closes the run from the
-  run row, never from the exit status (§0.8).  The child dies with the scheduler
+  run row, never from the exit status.  The child dies with the scheduler
   (``PR_SET_PDEATHSIG``, crawler/cli/__main__.py).
 * **Never two crawls of one outlet**: ``max_instances=1`` in this process, and a
   lease in ``outlet_locks`` (storage/locks.py) across processes and hosts.  One

@@ -23,7 +23,7 @@ from newswatch.scheduling.triggers import _trigger_key, describe_trigger, make_t
 from storage.db import Database
 
 
-class _Scheduler(BackgroundScheduler):
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 has no type hints
     def _process_jobs(self) -> float | None:
         # APScheduler 3 processes jobs once more after shutdown() (it only skips when
         # *paused*): a CLI command's paused scheduler would then submit due jobs to a
@@ -33,10 +33,12 @@ class _Scheduler(BackgroundScheduler):
         # A database error outside APScheduler's own try (get_next_run_time,
         # update_job of a job removed meanwhile) would end the scheduler thread.
         try:
-            return super()._process_jobs()
+            wait: float | None = super()._process_jobs()
+            return wait
         except Exception as exc:
             self._logger.error("error while looking for due jobs (retrying): %s", _one_line(exc))
-            return self.jobstore_retry_interval
+            retry: float = self.jobstore_retry_interval
+            return retry
 
 
 def open_scheduler(
@@ -158,15 +160,15 @@ def sync_jobs(
         _job, action = put_job(scheduler, name, trigger, options=options, config_path=config_path)
         report.append((name, action, describe_trigger(trigger)))
     for stored, _next_run, _state in store_of(scheduler).rows():
-        name = outlet_of(stored)
-        if name is None or name in wanted:
+        stored_name = outlet_of(stored)
+        if stored_name is None or stored_name in wanted:
             continue
-        remove_job(scheduler, name)
-        if name not in outlets:
+        remove_job(scheduler, stored_name)
+        if stored_name not in outlets:
             reason = "not in the config"
-        elif not outlets[name].enabled:
+        elif not outlets[stored_name].enabled:
             reason = "disabled in the config"
         else:
             reason = "no schedule in the config"
-        report.append((name, "removed", reason))
+        report.append((stored_name, "removed", reason))
     return report

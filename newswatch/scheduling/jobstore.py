@@ -38,17 +38,18 @@ def outlet_of(job: str) -> str | None:
 
 def _repaired_state(state: Mapping[str, Any], job: str) -> dict[str, Any]:
     """A job's pickled state re-pointed at the entry point, with only known arguments."""
-    old = state.get("kwargs") if isinstance(state.get("kwargs"), Mapping) else {}
+    given = state.get("kwargs")
+    old: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     kwargs = {key: old[key] for key in JOB_KWARGS if key in old}
     kwargs["outlet"] = outlet_of(job)
     return {**state, "id": job, "func": ENTRY_POINT, "args": (), "kwargs": kwargs}
 
 
-class SafeJobStore(SQLAlchemyJobStore):
+class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 has no type hints
     """``SQLAlchemyJobStore`` that never deletes a job it cannot restore.
 
     APScheduler's store logs "Unable to restore job … -- removing it" and deletes the
-    row (reliability-anchors §0.6).  This one keeps the row and reports it in
+    row (docs/decisions.md).  This one keeps the row and reports it in
     :attr:`broken`; with ``repair`` (the running scheduler) it re-points a ``crawl:``
     job at :data:`ENTRY_POINT` and saves it.  Broken jobs are left out of the due and
     next-run-time queries, so they cannot make the scheduler spin.
@@ -150,7 +151,8 @@ class SafeJobStore(SQLAlchemyJobStore):
         if self.broken:
             query = query.where(self.jobs_t.c.id.not_in(list(self.broken)))
         with self.engine.begin() as connection:
-            return utc_timestamp_to_datetime(connection.execute(query).scalar())
+            when: datetime | None = utc_timestamp_to_datetime(connection.execute(query).scalar())
+            return when
 
     def rows(self) -> list[tuple[str, datetime | None, bytes]]:
         """Every stored job, raw: id, next run time, pickled state."""

@@ -20,7 +20,7 @@ class Options:
         """The NEWSWATCH_* scheduling settings, with the non-None ``overrides`` applied."""
         from crawler import settings
 
-        values = {
+        values: dict[str, Any] = {
             "misfire_grace_s": settings.NEWSWATCH_MISFIRE_GRACE_S,
             "shutdown_grace_s": settings.NEWSWATCH_SHUTDOWN_GRACE_S,
             "kill_wait_s": settings.NEWSWATCH_KILL_WAIT_S,

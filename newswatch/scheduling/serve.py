@@ -214,15 +214,15 @@ def prepare_jobs(scheduler: _Scheduler, config_path: Path | None, options: Optio
                 "its schedule and next run time kept", stored, reason, ENTRY_POINT,
             )
             continue
-        name = outlet_of(stored)
+        stored_name = outlet_of(stored)
         try:
-            wanted = scheduled_outlets(configured()) if name else {}
+            wanted = scheduled_outlets(configured()) if stored_name else {}
         except SchedulerError:
             wanted = {}
-        if name in wanted:
-            schedule = wanted[name].schedule
+        if stored_name is not None and stored_name in wanted:
+            schedule = wanted[stored_name].schedule
             trigger = make_trigger(every_s=schedule.every_s, cron=schedule.cron, jitter_s=schedule.jitter_s)
-            put_job(scheduler, name, trigger, options=options, config_path=stored_config)
+            put_job(scheduler, stored_name, trigger, options=options, config_path=stored_config)
             log.warning("job %s could not be restored (%s): re-created from %s (%s)", stored, reason, config, describe_trigger(trigger))
             continue
         problems.append(f"{stored} ({reason})")

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from crawler.outlets import config_path as default_config_path
+from newswatch.outlet_leases import OutletBusy, outlet_lease
+from newswatch.runs import database
 from newswatch.scheduling.logs import _one_line, _safe, log
 from newswatch.scheduling.options import Options
 from storage import locks
-from newswatch.runs import database
 from storage.db import Database
 from storage.queries import RunDetail, run_detail
 from storage.repository import Store
@@ -128,43 +129,20 @@ class Service:
         if not outlet.enabled:
             log.warning("skipped: outlet %s is disabled in %s", outlet_name, config)
             return "skipped"
-        key, holder = locks.outlet_key(outlet_name), locks.new_holder()
+        holder = locks.new_holder()
         with self._tracked():
-            attempt = locks.acquire(self.db, key, holder, lease_s=self.options.lease_s)
-            if not attempt.acquired:
-                who = attempt.lease.describe() if attempt.lease else "another process"
-                if report_busy:
-                    log.info("busy: outlet %s is being crawled by %s", outlet_name, who)
-                    return "busy"
-                log.warning("skipped: outlet %s is being crawled by %s", outlet_name, who)
-                return "skipped"
             try:
-                if attempt.previous is not None:
-                    log.warning("outlet %s: took over the lock of %s (%s)", outlet_name, attempt.taken_from, attempt.reason)
-                    self._close_left_behind(attempt.previous, attempt.reason or "gone")
-                if self.stopping.is_set():
-                    log.info("skipped: outlet %s: the scheduler is stopping", outlet_name)
-                    return "skipped"
-                return self._crawl_locked(outlet, config, timeout_s or outlet.timeout_s, key, holder, job_key)
-            finally:
-                try:
-                    locks.release(self.db, key, holder)
-                except Exception as exc:  # it runs out by itself
-                    log.warning("could not release the lock of outlet %s: %s", outlet_name, _one_line(exc))
-
-    def _close_left_behind(self, previous: locks.Lease, reason: str) -> None:
-        """Close the run a dead lock holder left ``running``, before a new run starts."""
-        if previous.run_id is None:
-            return
-        with self.db.read_session() as session:
-            detail = run_detail(session, previous.run_id, problem_limit=0)
-        if detail is None or detail.run.status != "running":
-            return
-        why = "stopped renewing its lock" if reason == "expired" else "is gone"
-        owner = "worker" if detail.run.worker else "scheduler"
-        message = f"its {owner} ({previous.holder}) {why}; the outlet's lock was taken over"
-        self.store.finish_run(previous.run_id, status="interrupted", message=message, stats=detail.run.stats)
-        log.warning("run %d was left running by %s: recorded as interrupted", previous.run_id, previous.holder)
+                with outlet_lease(self.db, outlet_name, holder=holder, lease_s=self.options.lease_s) as key:
+                    if self.stopping.is_set():
+                        log.info("skipped: outlet %s: the scheduler is stopping", outlet_name)
+                        return "skipped"
+                    return self._crawl_locked(outlet, config, timeout_s or outlet.timeout_s, key, holder, job_key)
+            except OutletBusy as busy:
+                if report_busy:
+                    log.info("busy: outlet %s is being crawled by %s", outlet_name, busy.by)
+                    return "busy"
+                log.warning("skipped: outlet %s is being crawled by %s", outlet_name, busy.by)
+                return "skipped"
 
     def _crawl_locked(
         self, outlet: Outlet, config: Path, timeout_s: int, key: str, holder: str, job_key: str | None = None
@@ -234,10 +212,10 @@ class Service:
             if now >= next_renew:
                 next_renew = now + renew_every
                 try:
-                    if not locks.renew(self.db, key, holder, lease_s=self.options.lease_s):
-                        if stopped_for is None:
-                            log.error("outlet %s: lost its lock to another process; stopping this crawl", outlet)
-                            stopped_for = "lost-lock"
+                    renewed = locks.renew(self.db, key, holder, lease_s=self.options.lease_s)
+                    if not renewed and stopped_for is None:
+                        log.error("outlet %s: lost its lock to another process; stopping this crawl", outlet)
+                        stopped_for = "lost-lock"
                 except Exception as exc:
                     log.warning("outlet %s: could not renew its lock: %s", outlet, _one_line(exc))
             if stopped_for is None:

@@ -2,12 +2,13 @@
 
 The first half talks to the server with ``http.client`` (what it serves, its
 statistics, conditional requests, shutdown); the second half runs real crawls
-(child process, real engine) for reliability-anchors rows 1, 3, 6 and 14:
+(child process, real engine) for the crawling-safety decisions in docs/decisions.md:
 503 twice then 200, a connection reset, a gzip bomb and a conditional re-crawl.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import re
@@ -23,7 +24,6 @@ from scrapy.http import HtmlResponse
 
 from tests.support.crawl_subprocess import run_crawl
 from tests.support.mirror import SECRET_BODY, MirrorConfig, MirrorServer, MirrorSite, Paths
-from tests.support.mirror.fixtures import mirror, mirror_factory  # noqa: F401
 from tests.support.mirror.site import CORPUS_DIR, DEFAULT_PAGES, OUTLETS, SEEDS_DIR
 
 needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason=f"{CORPUS_DIR} is absent")
@@ -104,7 +104,7 @@ def test_sitemap_index_and_news_sitemap(mirror) -> None:
 
 @needs_corpus
 def test_corpus_pages_are_served_byte_for_byte(mirror) -> None:
-    for outlet, pages in DEFAULT_PAGES.items():
+    for pages in DEFAULT_PAGES.values():
         for relative in pages:
             source = CORPUS_DIR / relative
             article = next(a for a in mirror.site.articles if a.source == str(source))
@@ -264,10 +264,8 @@ def test_stop_is_clean_even_with_a_slow_request_in_flight(mirror_factory) -> Non
 
 
 def _swallow(fn, *args):
-    try:
+    with contextlib.suppress(Exception):
         fn(*args)
-    except Exception:
-        pass
 
 
 # ------------------------------------------------------------------ real crawls

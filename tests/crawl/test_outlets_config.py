@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.outlets import DEFAULT_CONFIG, ConfigError, load_outlets
+from crawler.outlets import ConfigError, load_outlets
+from crawler.settings import default_config_path
 from tests.support.cli_helpers import newswatch, newswatch_json
 
 GOOD = """\
@@ -25,7 +26,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_shipped_config_lists_the_real_entry_points() -> None:
-    outlets = load_outlets(DEFAULT_CONFIG)
+    outlets = load_outlets(default_config_path())
     assert {o.spider for o in outlets.values()} == {"wechat", "portal", "ecns", "rfi", "bbc"}
     assert outlets["rfi_cn"].start_urls == ("https://www.rfi.fr/cn/rss",)
     assert any("zhongwen" in url for url in outlets["bbc_zhongwen"].start_urls)

@@ -37,7 +37,7 @@ def test_replay_of_the_bundled_fixtures_stores_the_five_seed_articles(sqlite_url
     records = [json.loads(line) for line in export.stdout.splitlines()]
     assert {r["outlet"]: r["title"] for r in records} == SEED_TITLES
     for record in records:
-        assert EXPORT_FIELDS <= record.keys()
+        assert record.keys() >= EXPORT_FIELDS
         assert record["language"] in {"zh", "en"} and record["body"]
     by_outlet = {r["outlet"]: r for r in records}
     assert by_outlet["rfi"]["url"] == "https://www.rfi.fr/cn/中国/20231108-张又侠今见普京"
@@ -176,3 +176,19 @@ def test_a_database_failure_when_the_run_starts_is_one_line_not_a_traceback(sqli
     assert result.returncode == 2
     assert "error: database error: disk I/O error (test trigger)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_replay_without_a_directory_outside_a_checkout_says_what_to_do(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed wheel has no fixtures/: the default replay explains, not a path error."""
+    import importlib
+
+    from typer.testing import CliRunner
+
+    cli_app = importlib.import_module("newswatch.cli.app")  # the module, not the Typer app
+    monkeypatch.setattr(cli_app, "BUNDLED_FIXTURES", tmp_path / "site-packages" / "fixtures")
+    result = CliRunner().invoke(cli_app.app, ["replay", "--db", sqlite_url])
+    assert result.exit_code == 2
+    assert "bundled fixtures" in result.output and "newswatch replay DIR" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -1,4 +1,4 @@
-"""robots.txt per RFC 9309 (reliability-anchors §0.2, row 10).
+"""robots.txt per RFC 9309 (docs/decisions.md, Crawling safety).
 
 Unit tests drive ``RobotsPolicyMiddleware.process_request`` with a stub engine that
 answers the robots.txt download (the middleware is real); one real crawl runs
@@ -27,7 +27,6 @@ from crawler.middlewares.robots import (
     Unreachable,
     classify_status,
 )
-
 from tests.support.crawl_subprocess import run_crawl
 from tests.support.mirror import MirrorServer, Paths
 

@@ -1,4 +1,4 @@
-"""SSRF guard, safe resolver and off-site redirect guard (reliability-anchors rows 11-13).
+"""SSRF guard, safe resolver and off-site redirect guard (docs/decisions.md, Crawling safety).
 
 Unit tests call the middleware hooks directly (``get_crawler`` + ``build_from_crawler``)
 and drive the resolver with a stub *DNS* (the resolver itself is real); crawl
@@ -33,11 +33,8 @@ from crawler.middlewares.ssrf import (
     classify_address,
     parse_ip_literal,
 )
-
 from tests.support.crawl_subprocess import run_crawl
 from tests.support.mirror import SECRET_BODY, Paths
-from tests.support.mirror.fixtures import mirror, mirror_factory  # noqa: F401
-
 
 # ------------------------------------------------------------------ spiders
 
@@ -465,7 +462,7 @@ def test_spider_without_allowed_domains_is_not_restricted() -> None:
 
 
 def test_crawl_start_url_redirect_to_private_address_is_refused(mirror) -> None:
-    """Row 11 / anchors §0.1: localhost start URL 302s to 127.0.0.1/secret."""
+    """SSRF decision in docs/decisions.md: localhost start URL 302s to 127.0.0.1/secret."""
     result = run_crawl(
         ProbeSpider,
         {"NEWSWATCH_ALLOW_PRIVATE_HOSTS": ["localhost"]},
@@ -552,7 +549,7 @@ def test_crawl_offsite_redirect_refused_even_with_dont_filter(mirror) -> None:
     assert result.stat("newswatch/offsite_redirect/refused") == 1
     assert result.stat("newswatch/ssrf/refused") == 0
 
-    # Control: without our middleware, Scrapy follows it (the gap of anchors §0.1).
+    # Control: without our middleware, Scrapy follows it (the gap docs/decisions.md describes).
     control = run_crawl(
         ProbeSpider,
         {**settings, "DOWNLOADER_MIDDLEWARES": {

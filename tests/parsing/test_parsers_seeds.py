@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from crawler.parsing import parse
-from tests.support.parser_cases import FIXTURES, seed_files, seed_golden_path, seed_page, seed_record
+from tests.support.parser_cases import (
+    FIXTURES,
+    seed_files,
+    seed_golden_path,
+    seed_page,
+    seed_record,
+)
 
 SEEDS = {path.name: path for path in seed_files()}
 

@@ -167,7 +167,7 @@ def schedulers() -> Iterator[Schedulers]:
 
 def assert_no_overlap(runs: list[CrawlRun]) -> None:
     spans = sorted((run.started_at, run.finished_at or datetime.max.replace(tzinfo=UTC), run.id) for run in runs)
-    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
         assert end <= start, f"runs {first} and {second} overlap"
 
 
@@ -252,7 +252,7 @@ def test_lock_race_has_one_winner(db_url: str) -> None:
         barrier.wait()
         results.append(locks.acquire(db, locks.outlet_key("race"), holder, lease_s=60).acquired)
 
-    threads = [threading.Thread(target=take, args=pair) for pair in zip(databases, holders)]
+    threads = [threading.Thread(target=take, args=pair) for pair in zip(databases, holders, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -279,7 +279,15 @@ def test_crontab_day_numbers_mean_what_crontab_says() -> None:
 
 
 def test_unrestorable_job_is_recreated_from_the_config(tmp_path: Path) -> None:
-    from newswatch.scheduling import ENTRY_POINT, Options, job_store, make_trigger, open_scheduler, prepare_jobs, put_job
+    from newswatch.scheduling import (
+        ENTRY_POINT,
+        Options,
+        job_store,
+        make_trigger,
+        open_scheduler,
+        prepare_jobs,
+        put_job,
+    )
 
     site = make_site(tmp_path, outlet_toml("rfi_local", "http://127.0.0.1:9/rss.xml", every="2h"))
     options = Options.from_settings()

@@ -7,6 +7,7 @@ Conditional GETs (``If-None-Match`` / ``If-Modified-Since``) get 304 with no bod
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -31,10 +32,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def do_GET(self) -> None:
         self._serve(head=False)
@@ -107,10 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         sock = self.connection
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
         self.rfile.close()  # the makefile reference would defer the real close
         sock.close()
         self.close_connection = True

@@ -1,0 +1,62 @@
+"""The one rule for who may crawl an outlet now: a lease per outlet, for manual and scheduled crawls.
+
+A crawl holds ``outlet:<name>`` for its whole run.  A lease left by a dead holder (its
+process gone, or the lease expired) is taken over, and the run that holder left
+``running`` is closed as interrupted before the new run starts.  ``newswatch crawl``
+and the scheduler (and the workers that run its jobs) all go through :func:`outlet_lease`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from storage import locks
+from storage.db import Database
+from storage.queries import run_detail
+from storage.repository import Store
+
+logger = logging.getLogger(__name__)
+
+
+class OutletBusy(Exception):
+    """The outlet is being crawled by a live holder."""
+
+    def __init__(self, outlet: str, by: str) -> None:
+        super().__init__(f"outlet {outlet} is being crawled by {by}")
+        self.outlet = outlet
+        self.by = by
+
+
+@contextmanager
+def outlet_lease(db: Database, outlet: str, *, holder: str, lease_s: float) -> Iterator[str]:
+    """Hold ``outlet``'s lease (yields its key) or raise :class:`OutletBusy`; always released."""
+    key = locks.outlet_key(outlet)
+    attempt = locks.acquire(db, key, holder, lease_s=lease_s)
+    if not attempt.acquired:
+        raise OutletBusy(outlet, attempt.lease.describe() if attempt.lease else "another process")
+    try:
+        if attempt.previous is not None:
+            logger.warning("outlet %s: took over the lease of %s (%s)", outlet, attempt.taken_from, attempt.reason)
+            close_left_behind(db, attempt.previous, attempt.reason or "gone")
+        yield key
+    finally:
+        try:
+            locks.release(db, key, holder)
+        except Exception as exc:  # it runs out by itself
+            logger.warning("could not release the lease of outlet %s: %s", outlet, exc)
+
+
+def close_left_behind(db: Database, previous: locks.Lease, reason: str) -> None:
+    """Close the run a dead lease holder left ``running``, before a new run starts."""
+    if previous.run_id is None:
+        return
+    with db.read_session() as session:
+        detail = run_detail(session, previous.run_id, problem_limit=0)
+    if detail is None or detail.run.status != "running":
+        return
+    why = "stopped renewing its lease" if reason == "expired" else "is gone"
+    message = f"its holder ({previous.holder}) {why}; the outlet's lease was taken over"
+    Store(db).finish_run(previous.run_id, status="interrupted", message=message, stats=detail.run.stats)
+    logger.warning("run %d was left running by %s: recorded as interrupted", previous.run_id, previous.holder)
