@@ -63,6 +63,22 @@ NEWSWATCH_MAX_ENQUEUE_PER_RUN = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_RUN", "50000
 #: Seconds between heartbeats of a running run (lets the next start spot a dead run).
 NEWSWATCH_HEARTBEAT_S = float(_env("NEWSWATCH_HEARTBEAT_S", "30"))
 
+#: Validators (ETag/Last-Modified) of a page not seen for this long are deleted.
+NEWSWATCH_VALIDATORS_KEEP_S = float(_env("NEWSWATCH_VALIDATORS_KEEP_S", str(30 * 86400)))
+
+# -- several machines (newswatch/workers/) ----------------------------------------
+
+#: Celery broker URL (``amqp://guest:guest@127.0.0.1:5672//`` or ``redis://127.0.0.1:6379/0``);
+#: empty: no broker, every crawl runs on this machine.
+NEWSWATCH_BROKER_URL = os.environ.get("NEWSWATCH_BROKER_URL", "")
+#: The broker queue of crawl jobs (several installations can share one broker).
+NEWSWATCH_BROKER_QUEUE = _env("NEWSWATCH_BROKER_QUEUE", "newswatch.crawl")
+#: How long the broker waits for a job's acknowledgement before it gives the job to another
+#: worker: Redis's visibility timeout (set from this), RabbitMQ's ``consumer_timeout``
+#: (a server setting, 30 min by default: set this to what the server has).  Must exceed
+#: every outlet's ``timeout``; a worker refuses outlets whose timeout does not fit.
+NEWSWATCH_BROKER_DELIVERY_TIMEOUT_S = float(_env("NEWSWATCH_BROKER_DELIVERY_TIMEOUT_S", "3600"))
+
 #: Refuse requests to private, loopback, link-local and other non-public addresses.
 NEWSWATCH_SSRF_ENABLED = True
 #: Hosts ("host" or "host:port") exempt from that refusal; the CLI fills it from the
@@ -117,13 +133,11 @@ NEWSWATCH_RETRY_BACKOFF_S = float(_env("NEWSWATCH_RETRY_BACKOFF_S", "2"))
 #: Longest wait before a retry, whatever the backoff or the server's Retry-After says.
 NEWSWATCH_RETRY_BACKOFF_MAX_S = float(_env("NEWSWATCH_RETRY_BACKOFF_MAX_S", "60"))
 
-# Conditional re-crawls: the cache keeps each page with its ETag/Last-Modified and
-# the RFC 2616 policy revalidates it, so an unchanged page costs a 304, not a body.
-HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
-HTTPCACHE_DIR = str(data_dir() / "httpcache")
-HTTPCACHE_GZIP = True
+# Conditional re-crawls without a response cache: crawler.middlewares.conditional keeps
+# only each article page's ETag/Last-Modified, in the database (shared by every worker),
+# so an unchanged page costs a 304, not a body.  Scrapy's file cache stays off: it kept
+# whole responses, Set-Cookie included, on one machine's disk.
+HTTPCACHE_ENABLED = False
 
 # No local files, data: URIs, FTP or S3 from crawled links; replay installs its own handler.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
@@ -141,6 +155,8 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt per RFC 9309: 5xx or unreachable means disallow, not allow-all.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,
+    # Where Scrapy's HttpCacheMiddleware sits: nearest the download, before decompression.
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 900,
 }
 # Checks every DNS answer at connect time, so a name that rebinds to a private
 # address is refused too.  Only Twisted's HTTP/1.1 handler consults it: keep it.

@@ -24,3 +24,8 @@ def problem_key(kind: str) -> str:
 def discovery_key(kind: str) -> str:
     """Discovery documents read, by kind (feed, sitemap, listing, url list)."""
     return f"{PREFIX}discovery/{kind}"
+
+
+def conditional_key(event: str) -> str:
+    """Conditional requests (crawler.middlewares.conditional): ``sent``, ``not_modified``, ``refetched``."""
+    return f"{PREFIX}conditional/{event}"

@@ -28,6 +28,7 @@ from crawler.deadletter import import_spool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outlet_folders
 from crawler.signals import page_problem
 from crawler.stats import LOST, STORAGE_ERROR, problem_key
+from storage import validators
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
@@ -110,6 +111,9 @@ class Run:
             store.adopt_run(adopt)
             run_id = adopt
         run = cls(store, run_id)
+        keep_s = settings.get("NEWSWATCH_VALIDATORS_KEEP_S")
+        if keep_s not in (None, ""):
+            validators.prune(store.db, older_than_s=float(keep_s))
         import_spool(store, run_id)
         for problem in problems:
             logger.warning("dropped %s: %s", problem.location, problem.reason)
@@ -259,6 +263,11 @@ class RunRecorder:
     @property
     def run_id(self) -> int | None:
         return self.run.run_id if self.run else None
+
+    @property
+    def database(self) -> Database | None:
+        """The run's database (the conditional-request middleware keeps validators there)."""
+        return self.run.store.db if self.run else None
 
     def record_article(self, article: Article) -> str:
         """Store one article (the storage pipeline's sink); returns its outcome status."""

@@ -78,6 +78,10 @@ class CrawlRun(Base):
     origin: Mapped[str] = mapped_column(String(12), default="cli", server_default="cli")
     #: Why the run failed, one line.
     message: Mapped[str | None] = mapped_column(Text)
+    #: The Celery worker that ran it (``newswatch worker``), else None.
+    worker: Mapped[str | None] = mapped_column(String(255))
+    #: The dispatched job it ran (``outlet@due-time``, see :class:`CrawlDispatch`), else None.
+    job_key: Mapped[str | None] = mapped_column(String(255), index=True)
     new_count: Mapped[int] = mapped_column(default=0)
     changed_count: Mapped[int] = mapped_column(default=0)
     unchanged_count: Mapped[int] = mapped_column(default=0)
@@ -233,3 +237,43 @@ class OutletLock(Base):
     expires_at: Mapped[datetime]
     #: The crawl run the holder is working on (no foreign key: runs may be pruned).
     run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class HttpValidator(Base):
+    """What revalidating one page needs, and nothing more (no body, no cookies, no other headers).
+
+    Keyed by a hash of the URL (secrets stripped), so the table works the same on every
+    machine sharing the database.  ``article_id`` is set when an article was stored from the
+    page: only such pages are requested conditionally (a 304 then means "that article,
+    unchanged"); feeds and listings are always fetched in full.
+    """
+
+    __tablename__ = "http_validators"
+
+    url_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    #: Last 200 or 304 from the server; entries not seen for a while are pruned.
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CrawlDispatch(Base):
+    """A crawl job handed to the broker: one row per outlet and due time, whoever dispatched it.
+
+    The primary key makes "enqueued once per due time" a database fact, whatever the
+    number of schedulers (the scheduler lease already keeps one active).
+    """
+
+    __tablename__ = "crawl_dispatches"
+
+    job_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    due_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime]
+    #: The scheduler lease holder that sent it.
+    dispatcher: Mapped[str] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(64))

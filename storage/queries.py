@@ -108,6 +108,9 @@ class RunRow:
     message: str | None
     stats: dict[str, Any] | None
     counts: dict[str, int]
+    #: The Celery worker that ran it (``newswatch worker``), and the job (``outlet@due``).
+    worker: str | None = None
+    job_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,5 +259,13 @@ def run_dict(run: RunRow, counts: dict[str, int] | None = None) -> dict[str, Any
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "message": run.message,
+        "worker": run.worker,
+        "job_key": run.job_key,
         "counts": counts if counts is not None else run.counts,
     }
+
+
+def worker_runs(session: Session, *, limit: int = 50) -> list[RunRow]:
+    """Runs made by ``newswatch worker`` jobs, newest first."""
+    query = select(CrawlRun).where(CrawlRun.worker.is_not(None)).order_by(CrawlRun.id.desc()).limit(limit)
+    return [_run_row(run) for run in session.scalars(query)]

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from storage import dedup
+from storage import dedup, validators
 from storage.db import write_transaction
 from storage.models import (
     ArticleRecord,
@@ -75,7 +75,14 @@ class Store:
     # -- runs -----------------------------------------------------------------
 
     def start_run(
-        self, *, spiders: Sequence[str], outlets: Sequence[str], mode: str, origin: str = "cli"
+        self,
+        *,
+        spiders: Sequence[str],
+        outlets: Sequence[str],
+        mode: str,
+        origin: str = "cli",
+        worker: str | None = None,
+        job_key: str | None = None,
     ) -> int:
         now = utcnow()
         run = CrawlRun(
@@ -88,6 +95,8 @@ class Store:
             heartbeat_at=now,
             host=socket.gethostname(),
             pid=os.getpid(),
+            worker=worker,
+            job_key=job_key,
         )
 
         def write(session: Session) -> int:
@@ -197,7 +206,14 @@ class Store:
         """Store one sighting of ``article``: new, changed, unchanged or a duplicate."""
         # CPU work outside the transaction, so the write lock is held briefly.
         fingerprint = dedup.fingerprint(article.body)
-        return self._write(lambda session: self._record(session, article, run_id, fingerprint))
+
+        def work(session: Session) -> Outcome:
+            outcome = self._record(session, article, run_id, fingerprint)
+            # The page's validators now stand for this article: the next crawl may ask for a 304.
+            validators.link_article(session, article.url, outcome.article_id)
+            return outcome
+
+        return self._write(work)
 
     def _record(
         self,
@@ -247,6 +263,7 @@ class Store:
         fingerprint: dedup.Fingerprint,
         now: datetime,
     ) -> Outcome:
+        _serialise_same_story(session, fingerprint)
         match = dedup.find_original(session, article_id, fingerprint, self.policy)
         if match is not None:
             session.execute(
@@ -282,6 +299,28 @@ def run_counts(session: Session, run_id: int) -> dict[str, int]:
     ):
         counts[kind] = n
     return counts
+
+
+_ADVISORY_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(:keys) AS k ORDER BY 1) AS keys"
+).bindparams(bindparam("keys", type_=postgresql.ARRAY(postgresql.BIGINT)))
+
+
+def _serialise_same_story(session: Session, fingerprint: dedup.Fingerprint) -> None:
+    """On PostgreSQL, one new article per story at a time: a lock per LSH band key and body hash.
+
+    Two writers recording two copies of one story at once would each look for an
+    original before the other committed, and both record ``new``.  Copies share their
+    body hash (exact) or at least one band key (near), so holding a transaction-scoped
+    advisory lock on each (in ascending order: no deadlock) makes the second writer wait
+    until the first commits; under READ COMMITTED its next statement then sees the first
+    copy.  SQLite needs nothing: its writers are serialised by BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = {int.from_bytes(bytes.fromhex(fingerprint.body_hash[:16]), "big", signed=True)}
+    keys.update(fingerprint.band_keys)
+    session.execute(_ADVISORY_LOCKS, {"keys": sorted(keys)})
 
 
 def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, int | None, float | None] | None:

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import Article
+from crawler.middlewares.conditional import NotModified
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.parsing import ParseError, RawPage, parse
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
@@ -31,9 +32,9 @@ DEPTH = "newswatch_depth"
 #: The start URL a discovery request descends from (its links count against that start URL's cap).
 ROOT = "newswatch_root"
 
-# Every discovery and article request is revalidated with the server (ETag /
-# Last-Modified through the RFC 2616 HTTP cache): a monitoring crawler must not
-# trust a heuristic freshness that would hide an edit or a new feed entry.
+# Every request asks caches on the way to revalidate: a monitoring crawler must not
+# trust a heuristic freshness that would hide an edit or a new feed entry.  Article
+# pages are then requested conditionally (crawler.middlewares.conditional).
 REVALIDATE = {"Cache-Control": "max-age=0"}
 
 
@@ -211,6 +212,8 @@ class OutletSpider(scrapy.Spider):
             self.report_problem(page.url, f"parser error: {type(exc).__name__}: {exc}"[:300], kind="error")
 
     def on_download_error(self, failure: Failure) -> None:
+        if isinstance(failure.value, NotModified):  # a 304, already recorded as an unchanged sighting
+            return
         request = getattr(failure, "request", None)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)

@@ -14,7 +14,7 @@ from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
 from newswatch import terminal
 from newswatch.cli import crawl as crawl_cli
-from newswatch.cli import items, runs, schedule
+from newswatch.cli import items, runs, schedule, workers
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, text
 from storage.outcomes import ARTICLE_OUTCOMES
@@ -33,6 +33,8 @@ app.add_typer(crawl_cli.outlets_app, name="outlets")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(schedule.scheduler_app, name="scheduler")
 app.command()(crawl_cli.crawl)
+app.command()(workers.worker)
+app.command()(workers.workers)
 
 #: The bundled fixtures: replayed when `newswatch replay` is given no directory.
 BUNDLED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

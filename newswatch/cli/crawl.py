@@ -77,6 +77,7 @@ def crawl(
     run_id: Annotated[int | None, typer.Option("--run-id", hidden=True, help="Adopt this running run (used by the scheduler).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", metavar="NAME=VALUE", help="Override a Scrapy or NEWSWATCH_* setting, as `scrapy crawl -s` does.")] = None,
     timeout: Annotated[str | None, typer.Option("--timeout", help="Deadline for the whole run, e.g. 20m (default: the longest `timeout` of the outlets crawled); the run then ends `interrupted` with what it stored.", show_default=False)] = None,
+    enqueue: Annotated[bool, typer.Option("--enqueue", help="Send one crawl job per outlet to the workers (NEWSWATCH_BROKER_URL) instead of crawling here.")] = False,
 ) -> None:
     """Crawl outlets live: discover, fetch, extract, deduplicate and store.
 
@@ -100,6 +101,9 @@ def crawl(
         raise typer.Exit(2)
     deadline_s = run_deadline(timeout, chosen)
     current.database()
+    if enqueue:
+        enqueue_crawls(current.db_url, chosen, as_json=as_json)
+        return
     if not os.environ.get("NEWSWATCH_CONTACT"):
         err_console.print(text(
             "warning: NEWSWATCH_CONTACT is not set: site owners cannot reach you from the User-Agent", "yellow"
@@ -134,6 +138,27 @@ def crawl(
                 detail = run_jobs(jobs, mode="live", overrides=overrides)
     print_run_summary(detail, as_json=as_json, per_outlet=True)
     raise typer.Exit(0 if detail.run.status == "finished" else 1)
+
+
+def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool) -> None:
+    """``crawl --enqueue``: one job per outlet, due now, for whichever worker takes it."""
+    from datetime import UTC, datetime
+
+    from newswatch.workers.tasks import BrokerError, enqueue
+
+    sent = []
+    for outlet in chosen:
+        try:
+            key = enqueue(db_url, outlet.name, due_at=datetime.now(UTC), dispatcher=f"cli:{locks.new_holder()}")
+        except BrokerError as exc:
+            fail(str(exc))
+            raise typer.Exit(2) from None
+        sent.append({"outlet": outlet.name, "job_key": key})
+    if as_json:
+        print_json(sent)
+        return
+    for entry in sent:
+        console.print(text(f"enqueued {entry['job_key']}" if entry["job_key"] else f"{entry['outlet']}: already enqueued this second"))
 
 
 @outlets_app.command("list")

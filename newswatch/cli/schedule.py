@@ -8,6 +8,7 @@ interval (NEWSWATCH_SCHEDULER_POLL_S).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -337,6 +338,7 @@ def run(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Crawls at once (default 4).", show_default=False)] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another scheduler runs on this database, stand by and take over when it stops.")] = False,
     sync: Annotated[bool, typer.Option("--sync", help="First make the jobs match the config (as `schedule sync`).")] = False,
+    dispatch: Annotated[str, typer.Option("--dispatch", help="process: run each crawl here; celery: send it to the workers (NEWSWATCH_BROKER_URL).")] = "process",
 ) -> None:
     """Run the scheduled crawls until SIGINT/SIGTERM (a foreground service).
 
@@ -349,10 +351,16 @@ def run(
     """
     from newswatch.scheduling import serve
 
+    if dispatch not in ("process", "celery"):
+        fail(f"--dispatch must be process or celery, got {dispatch!r}")
+        raise typer.Exit(2)
+    if dispatch == "celery" and not os.environ.get("NEWSWATCH_BROKER_URL"):
+        fail("--dispatch celery needs NEWSWATCH_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//)")
+        raise typer.Exit(2)
     current = with_db(ctx, db)
     database = current.database()
     options = _options(
         shutdown_grace_s=_seconds(grace, "--grace"), misfire_grace_s=_seconds(misfire_grace, "--misfire-grace"),
         poll_s=poll, workers=workers,
     )
-    raise typer.Exit(serve(database, current.db_url, current.config_path, options, wait=wait, sync=sync))
+    raise typer.Exit(serve(database, current.db_url, current.config_path, options, wait=wait, sync=sync, dispatch=dispatch))

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC
 from typing import Any
 
+from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
@@ -40,7 +41,9 @@ class _Scheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 ha
             return retry
 
 
-def open_scheduler(db: Database, options: Options, *, service: bool = False, workers: int = 1) -> _Scheduler:
+def open_scheduler(
+    db: Database, options: Options, *, service: bool = False, workers: int = 1, executor: BaseExecutor | None = None
+) -> _Scheduler:
     """A scheduler on the database's job store, started paused: it runs nothing until resumed.
 
     The CLI's ``schedule`` commands use it to read and write jobs (APScheduler only
@@ -49,7 +52,7 @@ def open_scheduler(db: Database, options: Options, *, service: bool = False, wor
     store = SafeJobStore(db.write_session.kw["bind"], repair=service, yield_to_others=service)
     scheduler = _Scheduler(
         jobstores={"default": store},
-        executors={"default": ThreadPoolExecutor(max_workers=workers)},
+        executors={"default": executor or ThreadPoolExecutor(max_workers=workers)},
         job_defaults={"misfire_grace_time": options.misfire_grace_s, "coalesce": True, "max_instances": 1},
         timezone=UTC,
         jobstore_retry_interval=max(options.poll_s, 1),

@@ -20,6 +20,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.outlets import config_path as default_config_path
 from newswatch.scheduling import service as service_module
+from newswatch.scheduling.dispatch import DispatchExecutor
 from newswatch.scheduling.jobs import (
     _Scheduler,
     open_scheduler,
@@ -43,6 +44,7 @@ class SchedulerError(Exception):
 
 def serve(
     db: Database, db_url: str, config_path: Path | None, options: Options, *, wait: bool = False, sync: bool = False,
+    dispatch: str = "process",
 ) -> int:
     """Run the jobs until SIGINT/SIGTERM; 0 after a clean stop."""
     _setup_logging()
@@ -85,7 +87,7 @@ def serve(
         if attempt.taken_from:
             log.warning("took over the scheduler lease of %s (%s)", attempt.taken_from, attempt.reason)
         try:
-            return _serve_leased(service, holder, stop, sync=sync)
+            return _serve_leased(service, holder, stop, sync=sync, dispatch=dispatch)
         finally:
             try:
                 locks.release(db, locks.SCHEDULER, holder)
@@ -96,11 +98,13 @@ def serve(
             signal.signal(sig, handler)
 
 
-def _serve_leased(service: Service, holder: str, stop: threading.Event, *, sync: bool) -> int:
+def _serve_leased(service: Service, holder: str, stop: threading.Event, *, sync: bool, dispatch: str = "process") -> int:
     db, options = service.db, service.options
     for run_id in service.store.mark_interrupted_runs():
         log.warning("run %d had no live process any more: recorded as interrupted", run_id)
-    scheduler = open_scheduler(db, options, service=True, workers=options.workers)
+    # --dispatch celery: due crawls become broker jobs (newswatch/scheduling/dispatch.py).
+    executor = DispatchExecutor(service.db_url, holder) if dispatch == "celery" else None
+    scheduler = open_scheduler(db, options, service=True, workers=options.workers, executor=executor)
     try:
         try:
             jobs = prepare_jobs(scheduler, service.config_path, options, sync=sync)
@@ -114,8 +118,9 @@ def _serve_leased(service: Service, holder: str, stop: threading.Event, *, sync:
         if not stop.is_set():
             scheduler.resume()
         log.info(
-            "scheduler started as %s: %d job(s); job store re-read every %gs; shutdown grace %gs",
+            "scheduler started as %s: %d job(s); job store re-read every %gs; shutdown grace %gs%s",
             holder, jobs, options.poll_s, options.shutdown_grace_s,
+            "; due crawls are sent to the broker" if executor else "",
         )
         code = 0
         renew = _lease_renewer(db, holder, options)

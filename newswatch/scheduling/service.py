@@ -54,8 +54,16 @@ class Service:
     and the shutdown grace.
     """
 
-    def __init__(self, db: Database, db_url: str, config_path: Path | None, options: Options) -> None:
+    def __init__(
+        self, db: Database, db_url: str, config_path: Path | None, options: Options, *,
+        origin: str = "scheduler", worker: str | None = None, crawl_args: tuple[str, ...] = (),
+    ) -> None:
         self.db = db
+        #: Recorded on each run: ``scheduler``, or ``worker`` (with the worker's name).
+        self.origin = origin
+        self.worker = worker
+        #: Extra arguments of each ``newswatch crawl`` child (``-s NAME=VALUE`` from ``newswatch worker``).
+        self.crawl_args = crawl_args
         self.db_url = db_url
         self.config_path = config_path
         self.options = options
@@ -94,8 +102,15 @@ class Service:
 
     # -- one crawl ------------------------------------------------------------------
 
-    def crawl(self, outlet_name: str, *, config_path: str | None = None, timeout_s: int | None = None) -> str:
-        """Crawl one outlet now unless it is being crawled: the run's status, or ``skipped``."""
+    def crawl(
+        self, outlet_name: str, *, config_path: str | None = None, timeout_s: int | None = None,
+        job_key: str | None = None, report_busy: bool = False,
+    ) -> str:
+        """Crawl one outlet now unless it is being crawled: the run's status, or ``skipped``.
+
+        With ``report_busy`` an outlet leased by another process gives ``busy`` (a worker
+        retries the job later), not ``skipped``.
+        """
         if self.stopping.is_set():
             log.info("skipped: outlet %s: the scheduler is stopping", outlet_name)
             return "skipped"
@@ -121,13 +136,21 @@ class Service:
                     if self.stopping.is_set():
                         log.info("skipped: outlet %s: the scheduler is stopping", outlet_name)
                         return "skipped"
-                    return self._crawl_locked(outlet, config, timeout_s or outlet.timeout_s, key, holder)
+                    return self._crawl_locked(outlet, config, timeout_s or outlet.timeout_s, key, holder, job_key)
             except OutletBusy as busy:
+                if report_busy:
+                    log.info("busy: outlet %s is being crawled by %s", outlet_name, busy.by)
+                    return "busy"
                 log.warning("skipped: outlet %s is being crawled by %s", outlet_name, busy.by)
                 return "skipped"
 
-    def _crawl_locked(self, outlet: Outlet, config: Path, timeout_s: int, key: str, holder: str) -> str:
-        run_id = self.store.start_run(spiders=[outlet.spider], outlets=[outlet.name], mode="live", origin="scheduler")
+    def _crawl_locked(
+        self, outlet: Outlet, config: Path, timeout_s: int, key: str, holder: str, job_key: str | None = None
+    ) -> str:
+        run_id = self.store.start_run(
+            spiders=[outlet.spider], outlets=[outlet.name], mode="live", origin=self.origin,
+            worker=self.worker, job_key=job_key,
+        )
         locks.renew(self.db, key, holder, lease_s=self.options.lease_s, run_id=run_id)
         log_path = _log_dir() / f"{outlet.name}.log"
         env = {
@@ -136,7 +159,9 @@ class Service:
             "NEWSWATCH_CONFIG": str(config.resolve()),
             "NEWSWATCH_DIE_WITH_PARENT": str(os.getpid()),
         }
-        command = [sys.executable, "-m", "newswatch.cli", "crawl", outlet.name, "--run-id", str(run_id)]
+        command = [
+            sys.executable, "-m", "newswatch.cli", "crawl", outlet.name, "--run-id", str(run_id), *self.crawl_args,
+        ]
         started = time.monotonic()
         try:
             with open(log_path, "wb") as output:
