@@ -254,10 +254,7 @@ def test_stop_is_clean_even_with_a_slow_request_in_flight(mirror_factory) -> Non
     server = mirror_factory(slow_seconds=30)
     thread = threading.Thread(target=lambda: _swallow(get, server, Paths.slow), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30  # the request is in flight once the server recorded it
-    while server.hits(Paths.slow) == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.hits(Paths.slow) == 1
+    assert server.wait_for_delayed_answer(timeout=30)  # the request is in flight
     port = server.port
     started = time.monotonic()
     server.stop()
