@@ -166,3 +166,14 @@ def test_newswatch_crawl_logs_the_same_chain(sqlite_url: str) -> None:
     assert "no address found for www.rfi.fr" in result.stderr
     [run] = json.loads(newswatch("runs", "list", "--db", sqlite_url, "--json").stdout)
     assert (run["outlets"], run["mode"]) == (["rfi_cn"], "live")
+
+
+def test_engine_tests_crawl_with_the_shipped_chain(mirror) -> None:
+    """tests/support/crawl_subprocess.py starts from the shipped settings, not a copy."""
+    from tests.crawl.test_ssrf import ProbeSpider
+    from tests.support.crawl_subprocess import run_crawl
+
+    result = run_crawl(ProbeSpider, {"NEWSWATCH_ALLOW_PRIVATE_HOSTS": ["localhost"]},
+                       spider_kwargs={"start_urls": [mirror.url("/robots.txt", host="localhost")]})
+    assert _chain(_logged(result.log, "Enabled downloader middlewares")) == SAFETY_CHAIN  # type: ignore[arg-type]
+    assert "newswatch/0.1.0" in str(_logged(result.log, "Overridden settings"))
