@@ -7,6 +7,7 @@ milliseconds, the first date on a line, English dates with times, implausible ye
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -165,6 +166,10 @@ EPOCHS = [
     (99999999999, None),  # read as seconds: year 5138
     (100000000001, None),  # read as milliseconds: 1973
     (1735660800, "2025-01-01T00:00:00+08:00"),
+    (788889600, "1995-01-01T00:00:00+08:00"),  # the first plausible second
+    (788889599, None),
+    (4133951999, "2100-12-31T23:59:59+08:00"),  # the last one
+    (4133952000, None),
     ("0", None),  # 1970-01-01 is no publication date
     (0, None),
     ("-1", None),
@@ -205,6 +210,8 @@ ENGLISH_LINES = [
     ("November 23, 2022 11:35 PM", "2022-11-23T23:35:00+08:00"),
     ("November 23, 2022 12:10 AM", "2022-11-23T00:10:00+08:00"),
     ("November 23, 2022 12:10 pm", "2022-11-23T12:10:00+08:00"),
+    ("November 23, 2022 11:35 p.m.", "2022-11-23T23:35:00+08:00"),
+    ("11:35 P.M., November 23, 2022", "2022-11-23T23:35:00+08:00"),
     ("11:35 am, November 23, 2022", "2022-11-23T11:35:00+08:00"),
 ]
 
@@ -238,9 +245,14 @@ def test_day_first_lines(line: str, expected: str | None) -> None:
 
 # -- fetch times -------------------------------------------------------------------
 
-def test_fetch_times_are_utc_with_z() -> None:
+def test_fetch_times_are_utc_with_z(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever the machine's own zone is.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
     moment = datetime(2024, 5, 1, 10, 0, 5, 999999, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert utc_iso(moment) == "2024-05-01T04:30:05Z"
     assert utc_iso(datetime(2024, 5, 1, 10, 0, tzinfo=SHANGHAI)) == "2024-05-01T02:00:00Z"
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(ValueError, match=r"^fetch times must be timezone-aware$"):
         utc_iso(datetime(2024, 5, 1, 10, 0))
+    monkeypatch.undo()
+    time.tzset()

@@ -151,7 +151,6 @@ def _child(spec_path: str) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import BaseSettings
-
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()  # as `scrapy crawl` does: scrapy.cfg names the module
