@@ -65,13 +65,13 @@ def test_pages_sidecars_and_problems(tmp_path: Path) -> None:
     _write(tmp_path, "a.html.meta.json", json.dumps({"url": "https://www.rfi.fr/cn/a", "fetched_at": "2023-11-08T16:00:00+01:00"}))
     _write(tmp_path, "a.html.expected.json", "{}")
     _write(tmp_path, ".hidden.html", "x")
-    (tmp_path / "nested").mkdir()
+    (tmp_path / "0-nested").mkdir()  # sorts first: the pages after it are still read
     found = _scan(tmp_path)
     assert found == [
+        ReplayProblem(str(tmp_path / "0-nested"), "not a file (nested folders are not replayed)"),
         SavedPage(tmp_path / "a.html", "rfi", "https://www.rfi.fr/cn/a",
                   datetime(2023, 11, 8, 16, 0, tzinfo=timezone(timedelta(hours=1)))),
         SavedPage(tmp_path / "b.html", "rfi", "fixture:rfi/b.html", NOW),
-        ReplayProblem(str(tmp_path / "nested"), "not a file (nested folders are not replayed)"),
     ]
 
 
