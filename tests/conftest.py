@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 NETGUARD = Path(__file__).resolve().parent / "support" / "netguard"
 
 # Every process the tests start inherits the guard; this one installs it now.
@@ -26,6 +25,12 @@ import sitecustomize as _netguard  # noqa: E402  (tests/netguard/sitecustomize.p
 
 _netguard.install()
 
+from tests.support.corpus_guard import (  # noqa: E402,F401  (the hook is a plugin of this conftest)
+    corpus_missing,
+    in_ci,
+    pytest_make_collect_report,
+    shared_path,
+)
 from tests.support.mirror.fixtures import mirror, mirror_factory  # noqa: E402,F401  (shared fixtures)
 
 #: PostgreSQL admin URL from the environment, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -85,18 +90,22 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} (the shared corpus) is not beside this checkout")
-    return SHARED
+    reason = corpus_missing()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(f"{reason}, and CI=true: the corpus tests must run in CI", pytrace=False)
+        pytest.skip(reason)
+    return shared_path()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say once, in one line, that the corpus-backed tests did not run and why."""
-    if SHARED.is_dir():
+    reason = corpus_missing()
+    if reason is None:
         return
     skipped = len(terminalreporter.stats.get("skipped", []))
     terminalreporter.write_line(
-        f"the shared corpus is not at {SHARED}: corpus-backed tests were skipped "
+        f"{reason}: corpus-backed tests were skipped "
         f"({skipped} skips in all); README.md, 'Tests', says where it comes from",
         yellow=True,
     )

@@ -24,7 +24,7 @@ _ZONE = r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
 
 _CJK_DATE = re.compile(
     r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"
-    r"(?:\s*(?P<half>[上下]午)?\s*(?P<hour>\d{1,2})[:：时](?P<minute>\d{2})(?:[:：分](?P<second>\d{2}))?)?"
+    r"(?:\s*(?P<half>[上中下]午|凌晨|早上|晚上)?\s*(?P<hour>\d{1,2})[:：时](?P<minute>\d{2})(?:[:：分](?P<second>\d{2}))?)?"
 )
 _NUMERIC_DATE = re.compile(
     r"(?<!\d)(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)"
@@ -47,6 +47,22 @@ def _zone_from_text(text: str) -> tzinfo:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
+# Which half of the day a 12-hour clock reading is in: 下午12:30 is half past noon,
+# 上午12:30 and 凌晨12:30 half past midnight, 中午1:10 ten past one in the afternoon.
+_AFTER_NOON = ("下午", "晚上", "pm")
+_BEFORE_NOON = ("上午", "凌晨", "早上", "am")
+
+
+def _clock_hour(hour: int, half: str | None) -> int:
+    if half in _AFTER_NOON and hour < 12:
+        return hour + 12
+    if half in _BEFORE_NOON and hour == 12:
+        return 0
+    if half == "中午" and hour < 11:
+        return hour + 12
+    return hour
+
+
 def _build(
     groups: dict[str, str | None], zone: tzinfo | None, *, allow_date_only: bool = True
 ) -> str | None:
@@ -58,9 +74,7 @@ def _build(
         return None
     if groups.get("hour") is None:
         return day.isoformat() if allow_date_only else None
-    hour = int(groups["hour"] or 0)
-    if groups.get("half") == "下午" and hour < 12:
-        hour += 12
+    hour = _clock_hour(int(groups["hour"] or 0), groups.get("half"))
     try:
         moment = datetime(
             day.year,
@@ -112,11 +126,12 @@ _MONTHS = {
     )
     for name in names
 }  # fmt: skip
-# "11:35, November 23, 2022", "Jan. 15, 2023", "May 13, 2024 07:35".
+# "11:35, November 23, 2022", "Jan. 15, 2023", "May 13, 2024 07:35", "Nov 23, 2022 11:35 PM".
+_HALF_DAY = r"(?:\s*(?P<{}>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?"
 _ENGLISH_DATE = re.compile(
-    r"(?:(?P<hour>\d{1,2}):(?P<minute>\d{2}),?\s+)?"
+    r"(?:(?P<hour>\d{1,2}):(?P<minute>\d{2})" + _HALF_DAY.format("half") + r",?\s+)?"
     r"(?P<month_name>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})"
-    r"(?:\s+(?P<hour2>\d{1,2}):(?P<minute2>\d{2}))?"
+    r"(?:\s+(?P<hour2>\d{1,2}):(?P<minute2>\d{2})" + _HALF_DAY.format("half2") + ")?"
 )
 
 
@@ -131,6 +146,7 @@ def parse_english(text: str | None, zone: tzinfo = SHANGHAI) -> str | None:
         groups: dict[str, str | None] = {
             "year": match["year"], "month": str(month), "day": match["day"],
             "hour": match["hour"] or match["hour2"], "minute": match["minute"] or match["minute2"],
+            "half": (match["half"] or match["half2"] or "").replace(".", "").lower() or None,
         }  # fmt: skip
         return _build(groups, zone)
     return None
@@ -154,7 +170,10 @@ def from_epoch(seconds: str | int | float | None, zone: tzinfo = SHANGHAI) -> st
         return None
     if value > 1e11:  # milliseconds
         value /= 1000
-    moment = datetime.fromtimestamp(value, tz=zone)
+    try:
+        moment = datetime.fromtimestamp(value, tz=zone)
+    except (OverflowError, OSError, ValueError):  # inf, nan, or beyond any calendar
+        return None
     if not _MIN_YEAR <= moment.year <= _MAX_YEAR:
         return None
     return moment.replace(microsecond=0).isoformat(timespec="seconds")

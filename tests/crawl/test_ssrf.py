@@ -439,6 +439,27 @@ def test_offsite_redirect_with_dont_filter_is_refused() -> None:
     assert crawler.stats.get_value("newswatch/offsite_redirect/refused") == 1
 
 
+def test_offsite_refusal_names_both_urls_without_secrets(caplog) -> None:
+    mw, _ = make_offsite()
+    request = Request(
+        "http://user:pw@evil.example/x?token=1",
+        dont_filter=True,
+        meta={"redirect_urls": ["http://localhost/start", "http://localhost/next"]},
+    )
+    with caplog.at_level("WARNING", logger="crawler.middlewares.offsite"), \
+            pytest.raises(OffsiteRedirectRefused) as refused:
+        mw.process_request(request)
+    error = refused.value
+    assert (error.host, error.origin) == ("evil.example", "http://localhost/start")
+    assert "pw" not in error.url and error.url.startswith("http://evil.example/x")
+    assert str(error) == f"redirect from http://localhost/start to off-site host 'evil.example' refused: {error.url}"
+    [record] = [r for r in caplog.records if r.name == "crawler.middlewares.offsite"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        f"Refused redirect to off-site host 'evil.example': {error.url} (redirected from http://localhost/start)"
+    )
+
+
 def test_onsite_redirects_and_plain_requests_pass() -> None:
     mw, crawler = make_offsite()
     redirected = {"redirect_urls": ["http://localhost/start"]}

@@ -477,7 +477,9 @@ def test_hung_crawl_is_killed_at_its_timeout_and_recorded_failed(mirror_factory:
     hung, later = runs[0], runs[1]
     assert (hung.status, hung.message, hung.origin) == ("failed", "killed after 2s timeout", "scheduler")
     took = (hung.finished_at - hung.started_at).total_seconds()
-    assert 2 <= took < 2 + float(FAST["NEWSWATCH_KILL_WAIT_S"]) + 3
+    # Not before its 2 s timeout; and killed, not waited for: the page takes 60 s.  The
+    # upper bound is generous (a loaded CI machine), the kill itself is proven by the message.
+    assert 2 <= took < 30
     assert later.started_at >= hung.finished_at  # the scheduler went on
     assert "outlet hang: no end after 2s: stopping it" in scheduler.log()
 
@@ -497,8 +499,10 @@ def test_sigterm_during_a_crawl_exits_cleanly(mirror_factory: Any, tmp_path: Pat
         process.signal(signal.SIGTERM)
     sent = time.monotonic()
 
-    assert cut.wait(timeout=1 + 2 + 5) == 0
-    assert time.monotonic() - sent < 1 + 2 + 5
+    # Stopped after its 1 s grace (+ the kill wait), long before its 60 s page would end;
+    # the bound is generous for a loaded machine, the message below says why it stopped.
+    assert cut.wait(timeout=40) == 0
+    assert time.monotonic() - sent < 40
     [stopped] = hurried.runs("h")
     assert (stopped.status, stopped.message) == ("interrupted", "stopped by scheduler shutdown after 1s grace")
 

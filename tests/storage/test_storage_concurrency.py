@@ -89,6 +89,20 @@ def test_two_writers_create_no_duplicate_and_lose_no_version(db_url: str, tmp_pa
     db.dispose()
 
 
+#: Seed of the kill moments: a failure names its moment, and a rerun with the same seed
+#: (NEWSWATCH_TEST_SEED) kills at the same moments.
+KILL_SEED = int(os.environ.get("NEWSWATCH_TEST_SEED") or 20240513)
+
+
+def _articles(db_url: str) -> int:
+    db = open_database(db_url)
+    try:
+        with db.read_session() as session:
+            return session.scalar(select(func.count()).select_from(ArticleRecord)) or 0
+    finally:
+        db.dispose()
+
+
 @pytest.mark.parametrize("iteration", range(4))
 def test_kill_9_mid_write_leaves_the_database_consistent(sqlite_url: str, tmp_path: Path, iteration: int) -> None:
     open_database(sqlite_url).dispose()
@@ -97,7 +111,14 @@ def test_kill_9_mid_write_leaves_the_database_consistent(sqlite_url: str, tmp_pa
     worker = _spawn(sqlite_url, f"K{iteration}", start, "--forever")
     assert worker.stdout is not None
     run_id = int(worker.stdout.readline())
-    time.sleep(random.uniform(0.3, 1.2))
+    # Writing has begun (however slow the machine), then a seeded random moment later: kill.
+    deadline = time.monotonic() + 60
+    while _articles(sqlite_url) == 0:
+        assert worker.poll() is None and time.monotonic() < deadline, "the writer wrote nothing"
+        time.sleep(0.02)
+    moment = random.Random(KILL_SEED + iteration).uniform(0.0, 0.9)
+    print(f"kill -9 {moment:.3f}s after the first write (NEWSWATCH_TEST_SEED={KILL_SEED})")
+    time.sleep(moment)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     totals = _check_consistent(sqlite_url)

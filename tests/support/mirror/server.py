@@ -53,6 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         reply: Reply = site.respond(self.command, self.path, request_headers)
+        if reply.delay > 0:
+            self.server.delaying.release()  # a test can wait for a slow answer to be under way
         if reply.delay > 0 and self.server.stopping.wait(reply.delay):
             self.close_connection = True
             return
@@ -122,6 +124,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], site: MirrorSite):
         self.site = site
         self.stopping = threading.Event()
+        #: Released once per request whose answer is being delayed (``/slow``, robots "slow").
+        self.delaying = threading.Semaphore(0)
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # quiet resets
@@ -159,6 +163,12 @@ class MirrorServer:
         )
         self._thread.start()
         return self
+
+    def wait_for_delayed_answer(self, timeout: float = 30) -> bool:
+        """Block until a request is inside its delay (in flight), or ``timeout`` passes."""
+        if self._server is None:
+            raise RuntimeError("mirror server not started")
+        return self._server.delaying.acquire(timeout=timeout)
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
