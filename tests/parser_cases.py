@@ -111,6 +111,7 @@ def corpus_summary(page: Path) -> dict[str, Any]:
         article = parse(raw, parser)
     except NotAnArticle as refusal:
         summary["not_an_article"] = refusal.reason
+        summary["kind"] = refusal.kind
         return summary
     summary["expected"] = {
         "title": article.title,
@@ -128,3 +129,21 @@ def corpus_summary(page: Path) -> dict[str, Any]:
 
 def dump(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of the text without whitespace (Chinese has no word breaks)."""
+    text = re.sub(r"\s+", "", text)
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def bigram_f1(produced: str, reference: str) -> float:
+    """F1 of the bigram multisets of two texts: the body check of the corpus goldens."""
+    from collections import Counter
+
+    ours, theirs = Counter(bigrams(produced)), Counter(bigrams(reference))
+    overlap = sum((ours & theirs).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
+    return 2 * precision * recall / (precision + recall)
