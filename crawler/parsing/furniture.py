@@ -41,7 +41,8 @@ _STRUCTURAL = XPath(
 
 #: Cookie and consent banners, and the notices of an embed waiting for consent.
 CONSENT = (
-    re.compile(r"(?:接受并继续|接受並繼續|Accept and continue|Accept all cookies)"),
+    # The banner ends with its button's words: "…请点击“接受并继续”。" (a sentence quoting them goes on).
+    re.compile(r"(?:接受并继续|接受並繼續|Accept and continue|Accept all cookies)[”\"」]?\s*[。.]?$", re.I),
     re.compile(r"^(?:允许|允許|Allow)\s*\S{1,20}\s*(?:内容|內容|content)$", re.IGNORECASE),
     re.compile(r"^告知\s*[:：]\s*BBC\s*(?:不对外来网站内容负责|不對外來網站內容負責)"),
     re.compile(r"^BBC\s*(?:对外部网站内容不负责任|對外部網站內容不負責任)"),
