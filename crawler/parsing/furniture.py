@@ -25,6 +25,8 @@ _MAX_FURNITURE_CHARS = 300
 # A block under a list heading is a list of links when most of its text is linked.
 _LINK_SHARE = 0.5
 _MAX_LIST_CHARS = 3000
+# A box whose text is this much linked is a list of links whatever its tag.
+_LINK_BOX_SHARE = 0.8
 _CANDIDATES = XPath(
     ".//*[self::p or self::span or self::strong or self::small or self::a or self::div"
     " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
@@ -107,25 +109,35 @@ def _drop(element: HtmlElement) -> None:
         element.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
-def _drop_list(heading: HtmlElement) -> None:
-    """The heading and the link list that follows it (its siblings, or its parent's)."""
+def _is_link_list(element: HtmlElement) -> bool:
+    """A list of links: a ``ul``/``ol`` mostly linked, or any block almost all linked."""
+    if len(element.findall(".//a")) < 2 or len(_text(element)) > _MAX_LIST_CHARS:
+        return False
+    share = _link_share(element)
+    return share >= _LINK_BOX_SHARE or (element.tag in ("ul", "ol", "dl") and share >= _LINK_SHARE)
+
+
+def _drop_list(heading: HtmlElement) -> bool:
+    """The heading and the one link list that follows it (its sibling, or its parent's)."""
     node = heading
-    while node.getparent() is not None and node.getnext() is None and len(_text(node.getparent())) <= _MAX_LIST_CHARS:
+    # Climb while the heading is alone in its wrapper ("<div class=title><h3>往期推荐</h3></div>").
+    while node.getnext() is None and node.getparent() is not None and _text(node.getparent()) == _text(heading):
         node = node.getparent()
-        if _link_share(node) >= _LINK_SHARE and node.tag not in ("body", "html", "main", "article"):
-            _drop(node)
-            return
-    for sibling in list(node.itersiblings()):
-        if len(_text(sibling)) <= _MAX_LIST_CHARS and (_link_share(sibling) >= _LINK_SHARE or not _text(sibling)):
-            _drop(sibling)
-        else:
-            break
+    following = node.getnext()
+    if following is not None and _is_link_list(following):
+        _drop(following)
+    elif node.getparent() is not None and _is_link_list(node.getparent()):
+        # Heading and links in one box ("<div><h3>相关新闻</h3><a/><a/>…</div>").
+        node = node.getparent()
+    else:
+        # No list we recognise: the heading stays for the outlet's line rules
+        # (a "推荐阅读" line still cuts a WeChat trailer there).
+        return False
     _drop(node)
+    return True
 
 
 _LINK_BOXES = XPath(".//*[self::table or self::ul or self::ol or self::div][count(.//a) >= 4]")
-# A box inside the article whose text is this much linked is a related-links box.
-_LINK_BOX_SHARE = 0.8
 
 
 def strip_link_boxes(container: HtmlElement) -> int:
@@ -160,8 +172,7 @@ def strip(
         if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text):
             continue
         if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):
-            _drop_list(element)
-            removed += 1
+            removed += _drop_list(element)
         elif any(pattern.search(text) for pattern in rules):
             _drop(element)
             removed += 1
