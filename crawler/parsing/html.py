@@ -146,18 +146,43 @@ def extract_lines(tree: HtmlElement) -> list[str]:
     mode.  Comments are excluded, and trafilatura works on its own copy, so
     ``tree`` stays usable.
     """
-    text = trafilatura.extract(
-        tree,
-        fast=True,
-        favor_recall=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        with_metadata=False,
-        output_format="txt",
-    )
-    lines = (clean_line(_LIST_MARKER.sub("", line)) for line in (text or "").splitlines())
+    text = _trafilatura_text(tree, fast=True)
+    if len(text) < _SHORT_TEXT:
+        # Fast mode misses some single-block layouts entirely (a long essay in one
+        # <div> of <br>s); the full mode, with its fallbacks, is tried only then.
+        fuller = _trafilatura_text(tree, fast=False)
+        if len(fuller) > len(text) * _MUCH_LONGER and not _adds_teasers(text, fuller):
+            text = fuller
+    lines = (clean_line(_LIST_MARKER.sub("", line)) for line in text.splitlines())
     return [line for line in lines if line]
+
+
+# A fast-mode result shorter than this may have missed the article.
+_SHORT_TEXT = 1200
+_MUCH_LONGER = 3
+
+
+def _adds_teasers(text: str, fuller: str) -> bool:
+    """Whether the longer text adds teasers of other stories ("…" at line end) rather than prose."""
+    known = set(text.splitlines())
+    added = [line.rstrip() for line in fuller.splitlines() if line.strip() and line not in known]
+    return sum(line.endswith(("…", "...")) for line in added) >= 2
+
+
+def _trafilatura_text(tree: HtmlElement, *, fast: bool) -> str:
+    return (
+        trafilatura.extract(
+            tree,
+            fast=fast,
+            favor_recall=True,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            with_metadata=False,
+            output_format="txt",
+        )
+        or ""
+    )
 
 
 def _walk(element: HtmlElement, lines: list[str], current: list[str]) -> None:
