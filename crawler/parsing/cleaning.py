@@ -53,3 +53,23 @@ def cut_at(
         if index >= keep_min and matches(line, markers):
             return list(lines[:index])
     return list(lines)
+
+
+# A teaser of another story ends cut short: "…女主安雅·..." (not the prose ellipsis "……").
+_TEASER_END = re.compile(r"(?:\.\.\.|(?<!…)…)$")
+
+
+def drop_teaser_runs(lines: Sequence[str], *, run: int = 2) -> list[str]:
+    """Lines outside runs of ``run`` or more consecutive teasers (lists of other stories)."""
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and _TEASER_END.search(lines[end]):
+            end += 1
+        if end - index >= run:
+            index = end
+            continue
+        kept.extend(lines[index : max(end, index + 1)])
+        index = max(end, index + 1)
+    return kept

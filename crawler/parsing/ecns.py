@@ -20,7 +20,7 @@ from crawler.items import Article
 from crawler.parsing import cleaning, furniture
 from crawler.parsing.dates import SHANGHAI, parse_chinese, parse_english
 from crawler.parsing.generic import draft_from_html, listing_reason
-from crawler.parsing.html import block_lines, extract_lines, load_document
+from crawler.parsing.html import block_lines, extract_lines, load_document, split_body_lines
 from crawler.parsing.kind import refuse_non_article
 from crawler.parsing.page import LISTING, NotAnArticle, RawPage
 from crawler.parsing.record import Draft, finish
@@ -121,8 +121,10 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
         lines = block_lines(container[0])
     else:
         lines = extract_lines(document.tree)
+        lines = split_body_lines(document.tree, lines) or lines
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
+        lines = cleaning.drop_teaser_runs(lines)
     draft = draft_from_html(document, cleaning.drop(cleaning.cut_at(lines, _CUT), _FURNITURE))
     draft.lines, dateline = _people_daily_lines(draft.lines, draft.extra)
     published, author = _html_byline(candidates, draft.extra)

@@ -10,7 +10,7 @@ import re
 
 from crawler.items import Article
 from crawler.parsing import cleaning, furniture, kind, markdown, metadata
-from crawler.parsing.html import HtmlDocument, extract_lines, load_document
+from crawler.parsing.html import HtmlDocument, extract_lines, load_document, split_body_lines
 from crawler.parsing.page import LISTING, NotAnArticle, RawPage
 from crawler.parsing.record import Draft, canonical_href, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
@@ -90,10 +90,11 @@ def parse_document(page: RawPage, snapshot: Snapshot) -> Article:
         document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
         page_kind = kind.refuse_non_article(document) if snapshot.form == "html" else kind.ARTICLE
         furniture.strip(document.tree, (*furniture.COMMON, *furniture.PROMO), lists=True)
-        lines = cleaning.drop(extract_lines(document.tree), cleaning.COMMON_FURNITURE)
+        lines = extract_lines(document.tree)
+        lines = cleaning.drop(split_body_lines(document.tree, lines) or lines, cleaning.COMMON_FURNITURE)
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
-        draft = draft_from_html(document, lines)
+        draft = draft_from_html(document, cleaning.drop_teaser_runs(lines))
         if page_kind != kind.ARTICLE:
             draft.extra["page_kind"] = page_kind
         return finish(page, snapshot, draft)

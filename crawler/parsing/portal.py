@@ -142,6 +142,7 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
         lines = extract_lines(document.tree)
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
+        lines = cleaning.drop_teaser_runs(lines)
     draft = draft_from_html(document, lines)
     # Metas name the portal ("网易", "参考消息") or a CMS id as author: only a
     # byline in the text counts.
