@@ -233,3 +233,47 @@ def test_anti_bot_check_page_is_an_interstitial_for_any_parser() -> None:
     with pytest.raises(NotAnArticle) as refusal:
         parse(_page(body), "generic")
     assert refusal.value.kind == "interstitial"
+
+
+# -- generic extraction classes ---------------------------------------------------------
+
+
+def test_runs_of_teasers_are_dropped_but_a_prose_ellipsis_stays() -> None:
+    from crawler.parsing.cleaning import drop_teaser_runs
+
+    lines = ["正文第一段。", "他沉默了……", "另一篇报道的开头，男主携爱妻亮相，女主安雅·...", "第三篇报道的开头…", "正文结束。"]
+    assert drop_teaser_runs(lines) == ["正文第一段。", "他沉默了……", "正文结束。"]
+    assert drop_teaser_runs(["一行…", "正文。"]) == ["一行…", "正文。"]  # one alone is prose
+
+
+def test_a_story_split_around_ads_is_read_whole() -> None:
+    from crawler.parsing.html import split_body_lines
+
+    chunk = "<div class='body__container article__body'>{}</div>"
+    first = "".join(f"<p>First part paragraph {i} of the story, long enough to count.</p>" for i in range(3))
+    second = "".join(f"<p>Second part paragraph {i} after the advert block.</p>" for i in range(4))
+    html = (
+        "<html><body><article><div class='grid'>" + chunk.format(first) + "</div>"
+        "<aside class='ad'>Advert</aside><div class='grid'>" + chunk.format(second) + "</div></article></body></html>"
+    )
+    document = load_document(html)
+    found = split_body_lines(document.tree, ["First part paragraph 0 of the story, long enough to count."])
+    assert found is not None and len(found) == 7 and found[-1].startswith("Second part paragraph 3")
+
+
+def test_pages_of_a_paginated_article_are_not_joined() -> None:
+    from crawler.parsing.html import split_body_lines
+
+    pages = "".join(
+        f"<div class='article-page body'><p>Page {n} text of the article, long enough.</p></div>" for n in range(3)
+    )
+    document = load_document(f"<html><body>{pages}</body></html>")
+    assert split_body_lines(document.tree, ["Page 0 text of the article, long enough."]) is None
+
+
+def test_ad_slot_labels_are_not_text() -> None:
+    head = "<title>Story</title>"
+    body = "<article><h1>Story</h1>" + "<p>A paragraph of the story that is long enough to be text.</p>" * 4
+    body += "<p>Advertisement</p>" + "<p>More of the story after the advert, long enough too.</p>" * 3 + "</article>"
+    article = parse(_page(_html(head, body), "https://example.com/news/1"), "generic")
+    assert "Advertisement" not in article.body.splitlines()

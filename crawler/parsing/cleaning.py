@@ -23,6 +23,7 @@ COMMON_FURNITURE: tuple[re.Pattern[str], ...] = (
     re.compile(r"^Copyright\s*(?:©|\(c\)|\d)", re.IGNORECASE),
     re.compile(r"^(?:版权所有|All Rights Reserved)", re.IGNORECASE),
     re.compile(r"^(?:返回顶部|回到顶部|Back to top)", re.IGNORECASE),
+    re.compile(r"^(?:Advertisement|Sponsored|廣告|广告)$", re.IGNORECASE),  # ad-slot labels
     # Punctuation left behind when the element before it was removed ("推荐阅读 ：").
     re.compile(r"^[：:，,、|｜>»\-—]+$"),
 )

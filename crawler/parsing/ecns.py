@@ -27,8 +27,9 @@ from crawler.parsing.record import Draft, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
 from crawler.parsing.text import clean_line
 
-# Article containers: China Daily's #Content, ECNS's #yanse content block.
-_CONTAINER = XPath("(//div[@id='Content'] | //div[@id='yanse'])[1]")
+# Article containers: China Daily's #Content, ECNS's #yanse content block,
+# Xinhua English's (english.news.cn) #detailContent.
+_CONTAINER = XPath("(//div[@id='Content'] | //div[@id='yanse'] | //div[@id='detailContent'])[1]")
 # Short elements that may hold the byline line.
 _BYLINE_CANDIDATES = XPath(
     "//span[@class='info_l'] | //div[contains(@class, 'mobile_none')] | //div[@class='info']"
