@@ -41,7 +41,7 @@ per article): 65 % Chinese bodies (1,500-3,000 characters drawn Zipf-wise from
 of a few sentences) and 35 % English-like bodies (pseudo-words from a 20,000-word
 Zipf vocabulary headed by real function words), titles, dates, and canonical URLs
 shaped like those of rfi, bbc, wechat (random slugs), a portal and ecns.  Built
-with ``tests.factories.make_article`` as parsers build them and passed through
+with ``tests.support.factories.make_article`` as parsers build them and passed through
 ``normalise_body``.  MinHash band keys of such texts are spread like those of real
 text, so nearly every lookup finds no candidate.
 
@@ -123,7 +123,7 @@ from storage import dedup, similarity  # noqa: E402
 from storage.db import Database, open_database  # noqa: E402
 from storage.models import ArticleRecord, ArticleSignature, ArticleVersion, MinhashBand  # noqa: E402
 from storage.repository import Store  # noqa: E402
-from tests.factories import make_article  # noqa: E402
+from tests.support.factories import make_article  # noqa: E402
 
 SEED = 20261123
 #: Articles per cached chunk (one worker task).
@@ -260,7 +260,7 @@ def _slug(rng: np.random.Generator, n: int) -> str:
 def synth_article(index: int, stream: int = 0, *, fast: bool = False) -> Article:
     """The article number ``index`` of stream 0 (the population) or another stream.
 
-    Built by ``tests.factories.make_article``; ``fast`` builds the same Article
+    Built by ``tests.support.factories.make_article``; ``fast`` builds the same Article
     directly, with a cheaper content hash (bulk population; checked per chunk).
     """
     rng = np.random.default_rng([SEED, stream, index])

@@ -1,3 +1,8 @@
-"""newswatch: a Scrapy-based monitoring crawler for news."""
+"""newswatch's Scrapy project: spiders, middlewares, pipelines, parsing and the item."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("newswatch")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

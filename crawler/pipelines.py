@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import Article
 from crawler.deadletter import spool
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from typing_extensions import Self
-
-    from crawler.extensions import RunRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -65,34 +63,49 @@ class CanonicalUrlPipeline:
         )
 
 
+@runtime_checkable
+class ArticleSink(Protocol):
+    """Where stored articles go: the run owner's extension (``newswatch.runs.RunRecorder``).
+
+    The crawler names no application class: any enabled extension with this shape is the sink.
+    """
+
+    @property
+    def run_id(self) -> int | None: ...
+
+    def record_article(self, article: Article) -> str: ...
+
+
 class StoragePipeline:
     """Records each article through storage; an item that cannot be stored is spooled, not lost."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.recorder: RunRecorder | None = None
+        self.sink: ArticleSink | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        from crawler.extensions import RunRecorder
-
-        self.recorder = self.crawler.get_extension(RunRecorder)
+        assert self.crawler.extensions is not None
+        sinks = [ext for ext in self.crawler.extensions.middlewares if isinstance(ext, ArticleSink)]
+        if len(sinks) != 1:
+            raise NotConfigured(f"StoragePipeline needs exactly one article sink extension, found {len(sinks)}")
+        self.sink = sinks[0]
 
     def process_item(self, item: Article) -> Article:
-        assert self.recorder is not None
+        assert self.sink is not None
         stats = self.crawler.stats
         try:
-            outcome = self.recorder.store.record(item, self.recorder.run_id)
+            outcome = self.sink.record_article(item)
         except Exception as exc:
             stats.inc_value("newswatch/storage_error")
-            path = spool(item, self.recorder.run_id)
+            path = spool(item, self.sink.run_id)
             reason = f"storage failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); spooled to {path}"
             logger.error("could not store %s: %s", item.url, reason)
             raise ItemDropped(reason, kind="error") from None
-        stats.inc_value(f"newswatch/outcome/{outcome.status}")
+        stats.inc_value(f"newswatch/outcome/{outcome}")
         return item
 
 

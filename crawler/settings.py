@@ -39,8 +39,6 @@ NEWSWATCH_CONTACT = os.environ.get("NEWSWATCH_CONTACT", "")
 NEWSWATCH_CONFIG = _env("NEWSWATCH_CONFIG", str(Path(__file__).resolve().with_name("outlets.toml")))
 #: Print crawl progress to stderr every this many seconds (0: off; the CLI turns it on).
 NEWSWATCH_PROGRESS_S = float(_env("NEWSWATCH_PROGRESS_S", "0"))
-#: Set by the CLI: the CrawlRun that every spider of this process records into.
-NEWSWATCH_RUN_ID: int | None = None
 #: Set by ``newswatch replay``: a directory laid out as <outlet>/<file>.
 NEWSWATCH_REPLAY_DIR: str | None = None
 #: Estimated similarity from which a new article is recorded as a copy of an
@@ -139,10 +137,8 @@ ITEM_PIPELINES = {
     "crawler.pipelines.CanonicalUrlPipeline": 200,
     "crawler.pipelines.StoragePipeline": 900,
 }
-EXTENSIONS = {
-    "crawler.extensions.RunRecorder": 100,
-    "crawler.progress.ProgressReporter": 200,
-}
+# The run owner (the StoragePipeline's article sink) and progress reporting belong to
+# the application: newswatch.scrapy_settings adds them, and scrapy.cfg points there.
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -34,7 +34,7 @@ from storage.models import (
 from storage.processes import pid_alive
 
 if TYPE_CHECKING:
-    from crawler.items import Article
+    from storage.article import ArticleLike
     from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Store:
 
     # -- articles -------------------------------------------------------------
 
-    def record(self, article: Article, run_id: int | None) -> Outcome:
+    def record(self, article: ArticleLike, run_id: int | None) -> Outcome:
         """Store one sighting of ``article``: new, changed, unchanged or a duplicate."""
         # CPU work outside the transaction, so the write lock is held briefly.
         fingerprint = dedup.fingerprint(article.body)
@@ -195,7 +195,7 @@ class Store:
     def _record(
         self,
         session: Session,
-        article: Article,
+        article: ArticleLike,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
     ) -> Outcome:
@@ -234,7 +234,7 @@ class Store:
     def _record_new(
         self,
         session: Session,
-        article: Article,
+        article: ArticleLike,
         article_id: int,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
@@ -304,7 +304,7 @@ def _update_article(session: Session, article_id: int, **values: Any) -> None:
     )
 
 
-def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[str, Any]:
+def _article_values(article: ArticleLike, fingerprint: dedup.Fingerprint) -> dict[str, Any]:
     return {
         "url": article.url,
         "outlet": article.outlet,
@@ -322,7 +322,7 @@ def _article_values(article: Article, fingerprint: dedup.Fingerprint) -> dict[st
 
 def _insert_article(
     session: Session,
-    article: Article,
+    article: ArticleLike,
     canonical: str,
     fingerprint: dedup.Fingerprint,
     run_id: int | None,
@@ -353,7 +353,7 @@ def _add_version(
     session: Session,
     article_id: int,
     version: int,
-    article: Article,
+    article: ArticleLike,
     run_id: int | None,
     now: datetime,
 ) -> None:

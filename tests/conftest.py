@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, make_url, text
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-NETGUARD = Path(__file__).resolve().parent / "netguard"
+NETGUARD = Path(__file__).resolve().parent / "support" / "netguard"
 
 # Every process the tests start inherits the guard; this one installs it now.
 os.environ["NEWSWATCH_NETGUARD"] = "1"
@@ -25,7 +25,7 @@ import sitecustomize as _netguard  # noqa: E402  (tests/netguard/sitecustomize.p
 
 _netguard.install()
 
-from tests.mirror.fixtures import mirror, mirror_factory  # noqa: E402,F401  (shared fixtures)
+from tests.support.mirror.fixtures import mirror, mirror_factory  # noqa: E402,F401  (shared fixtures)
 
 #: PostgreSQL admin URL from the environment, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_URL = os.environ.get("NEWSWATCH_TEST_PG")

@@ -1,0 +1,176 @@
+"""``newswatch items``: list, show, export, history and diff of stored articles."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from sqlalchemy import select
+
+from newswatch.cli.options import DbOption, JsonOption, with_db
+from newswatch.cli.render import console, fail, print_json, safe, table, text
+from newswatch.textdiff import sentence_diff, summarise
+from storage import queries
+from storage.db import Database
+from storage.models import ArticleRecord, Sighting
+
+app = typer.Typer(help="Inspect stored articles.", no_args_is_help=True)
+
+
+def print_articles(db: Database, *, limit: int | None, outlet: str | None = None, run_id: int | None = None) -> None:
+    with db.read_session() as session:
+        if run_id is not None:
+            ids = select(Sighting.article_id).where(Sighting.run_id == run_id)
+            rows = list(session.scalars(select(ArticleRecord).where(ArticleRecord.id.in_(ids)).order_by(ArticleRecord.id)))
+        else:
+            rows = queries.list_articles(session, outlet=outlet, limit=limit)
+    result = table("id", "outlet", "published", "title", "body chars", "versions", "copy of", title="Stored articles")
+    for row in rows:
+        result.add_row(
+            text(row.id), text(row.outlet), text(row.published_at or "—"), text(row.title),
+            text(row.body_chars), text(row.version_count), text(row.duplicate_of or ""),
+        )
+    console.print(result)
+
+
+@app.command("list")
+def list_items(
+    ctx: typer.Context,
+    outlet: Annotated[str | None, typer.Option("--outlet", help="Only this outlet.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N articles.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List stored articles. Example: newswatch items list --outlet bbc --limit 20"""
+    database = with_db(ctx, db).database()
+    if as_json:
+        with database.read_session() as session:
+            rows = queries.list_articles(session, outlet=outlet, limit=limit)
+            print_json([_summary(row) for row in rows])
+        return
+    print_articles(database, limit=limit, outlet=outlet)
+
+
+def _summary(row: ArticleRecord) -> dict[str, Any]:
+    return {
+        "id": row.id, "outlet": row.outlet, "url": row.url, "title": row.title,
+        "published_at": row.published_at, "body_chars": row.body_chars,
+        "version_count": row.version_count, "duplicate_of": row.duplicate_of,
+    }
+
+
+def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRecord, str]:
+    """The article and its current body, or a clean exit."""
+    found = queries.get_article(session, article_id)
+    if found is None:
+        fail(f"no article with id {article_id}")
+        raise typer.Exit(1)
+    return found
+
+
+@app.command()
+def show(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show one article with its text and metadata. Example: newswatch items show 3"""
+    with with_db(ctx, db).database().read_session() as session:
+        record = queries.article_dict(*_article_or_exit(session, article_id))
+    if as_json:
+        print_json(record)
+        return
+    for key in queries.EXPORT_FIELDS:
+        if key in ("body", "extra"):
+            continue
+        console.print(text(f"{key:15}", "bold") + text(record[key] if record[key] is not None else "—"))
+    console.print(text("extra          ", "bold") + text(json.dumps(record["extra"], ensure_ascii=False)))
+    console.print()
+    console.print(text(record["body"]))
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[Literal["jsonl", "csv"], typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    outlet: Annotated[str | None, typer.Option("--outlet", help="Only this outlet.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export all stored articles, one record per article. Example: newswatch items export --format csv -o a.csv"""
+    database = with_db(ctx, db).database()
+    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with database.read_session() as session:
+            if fmt == "csv":
+                writer = csv.DictWriter(stream, fieldnames=list(queries.EXPORT_FIELDS))
+                writer.writeheader()
+                for row, body in queries.iter_articles(session, outlet=outlet):
+                    record = queries.article_dict(row, body)
+                    record["extra"] = json.dumps(record["extra"], ensure_ascii=False)
+                    writer.writerow(record)
+            else:
+                for row, body in queries.iter_articles(session, outlet=outlet):
+                    stream.write(json.dumps(queries.article_dict(row, body), ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            stream.close()
+
+
+@app.command()
+def history(ctx: typer.Context, article_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the versions of an article and what changed in each. Example: newswatch items history 3"""
+    with with_db(ctx, db).database().read_session() as session:
+        _article_or_exit(session, article_id)
+        versions = queries.versions(session, article_id)
+    entries = []
+    previous = None
+    for version in versions:
+        change = (
+            summarise(previous.title, version.title, previous.published_at, version.published_at, previous.body, version.body).describe()
+            if previous else "first seen"
+        )
+        entries.append({
+            "version": version.version, "fetched_at": version.fetched_at.isoformat(),
+            "recorded_at": version.recorded_at.isoformat(), "content_hash": version.content_hash,
+            "title": version.title, "change": change, "run_id": version.run_id,
+        })
+        previous = version
+    if as_json:
+        print_json(entries)
+        return
+    result = table("version", "fetched", "title", "change", title=f"History of article {article_id}")
+    for entry in entries:
+        result.add_row(text(entry["version"]), text(entry["fetched_at"]), text(entry["title"]), text(entry["change"]))
+    console.print(result)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    article_id: Annotated[int, typer.Argument(metavar="ID")],
+    v1: Annotated[int | None, typer.Argument(help="Older version (default: the one before V2).")] = None,
+    v2: Annotated[int | None, typer.Argument(help="Newer version (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Show what changed between two versions, sentence by sentence. Example: newswatch items diff 3 1 2"""
+    with with_db(ctx, db).database().read_session() as session:
+        _article_or_exit(session, article_id)
+        versions = {v.version: v for v in queries.versions(session, article_id)}
+    newest = max(versions)
+    new_number = v2 or newest
+    old_number = v1 or new_number - 1
+    if old_number not in versions or new_number not in versions:
+        fail(f"article {article_id} has versions 1..{newest}; cannot diff {old_number} and {new_number}")
+        raise typer.Exit(1)
+    old, new = versions[old_number], versions[new_number]
+    console.print(text(f"article {article_id}: version {old_number} → {new_number}", "bold"))
+    if old.title != new.title:
+        console.print(text("- title: " + safe(old.title), "red"))
+        console.print(text("+ title: " + safe(new.title), "green"))
+    if old.published_at != new.published_at:
+        console.print(text(f"- published: {old.published_at}", "red"))
+        console.print(text(f"+ published: {new.published_at}", "green"))
+    styles = {"-": "red", "+": "green", "@": "cyan", " ": ""}
+    for line in sentence_diff(old.body, new.body):
+        console.print(text(f"{line.tag if line.tag != '@' else ''}{' ' if line.tag in '+- ' else ''}{line.text}", styles[line.tag]))

@@ -1,0 +1,74 @@
+"""Options shared by every command, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storage.db import Database, DatabaseError
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="NEWSWATCH_DB",
+        help="SQLAlchemy database URL (default: an SQLite file; see `newswatch info`).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@dataclass
+class AppState:
+    db_url: str
+    config_path: Path | None
+    verbose: bool
+    _db: Database | None = None
+
+    def database(self) -> Database:
+        """The open, migrated database, or a clean exit with the reason."""
+        if self._db is None:
+            from newswatch.cli.render import fail
+            from newswatch.runs import database
+
+            try:
+                self._db = database(self.db_url)
+            except DatabaseError as exc:
+                fail(str(exc))
+                raise typer.Exit(2) from None
+        return self._db
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj
+
+
+def with_db(ctx: typer.Context, db: str | None) -> AppState:
+    """The app state, with a command-level --db applied over the root one."""
+    current = state(ctx)
+    if db:
+        current.db_url = db
+    return current
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """A database that fails mid-command (locked, full, gone) ends it with one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newswatch.cli.render import fail
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        fail(f"database error: {first}")
+        raise typer.Exit(2) from None

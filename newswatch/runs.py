@@ -1,0 +1,321 @@
+"""The one owner of a run: open the database, start or adopt the run, record, finish.
+
+Every way of crawling goes through here: ``newswatch replay``, ``newswatch crawl``, the
+scheduler's child process (which adopts the run its parent created, so that the parent
+can close it if the child is killed) and a plain ``scrapy crawl`` (through the
+:class:`RunRecorder` extension, which starts a run of its own when nobody handed it one).
+
+The hand-off from :func:`run_jobs` to the extension inside the same process is one
+documented setting, ``NEWSWATCH_RUN_ID``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from twisted.internet import task
+
+from crawler.deadletter import import_spool
+from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
+from crawler.signals import page_problem
+from storage.db import Database, open_database
+from storage.dedup import DedupPolicy
+from storage.queries import RunDetail, run_detail
+from storage.repository import Outcome, Store
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+    from crawler.items import Article
+
+logger = logging.getLogger(__name__)
+
+#: The Scrapy settings module of the application: crawler.settings plus this run owner.
+SETTINGS_MODULE = "newswatch.scrapy_settings"
+
+# The worse of two statuses wins when several crawlers share one run.
+_SEVERITY = {"finished": 0, "interrupted": 1, "failed": 2}
+
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def database(url: str) -> Database:
+    """One engine per database per process, however many commands and crawlers use it."""
+    with _databases_lock:
+        if url not in _databases:
+            _databases[url] = open_database(url)
+        return _databases[url]
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule(SETTINGS_MODULE, priority="project")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def spider_names(settings: Settings | None = None) -> list[str]:
+    return sorted(SpiderLoader.from_settings(settings or project_settings()).list())
+
+
+def dedup_policy(settings: Any) -> DedupPolicy:
+    threshold = settings.get("NEWSWATCH_NEAR_DUPLICATE_THRESHOLD")
+    return DedupPolicy() if threshold in (None, "") else DedupPolicy(threshold=float(threshold))
+
+
+class Run:
+    """One CrawlRun row of this process, from its start (or adoption) to its end."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    @classmethod
+    def handle(cls, settings: Any, run_id: int) -> Run:
+        """A run another owner in this process already started: record into it, never close it."""
+        return cls(Store(database(settings["NEWSWATCH_DB"]), dedup_policy(settings)), run_id)
+
+    @classmethod
+    def begin(
+        cls,
+        settings: Any,
+        *,
+        spiders: Sequence[str],
+        outlets: Sequence[str],
+        mode: str,
+        adopt: int | None = None,
+        problems: Iterable[ReplayProblem] = (),
+    ) -> Run:
+        """Mark dead runs interrupted, start (or adopt) this one, import the dead-letter spool."""
+        store = Store(database(settings["NEWSWATCH_DB"]), dedup_policy(settings))
+        store.mark_interrupted_runs()
+        if adopt is None:
+            run_id = store.start_run(spiders=list(spiders), outlets=list(outlets), mode=mode)
+        else:
+            store.adopt_run(adopt)
+            run_id = adopt
+        run = cls(store, run_id)
+        import_spool(store, run_id)
+        for problem in problems:
+            logger.warning("dropped %s: %s", problem.location, problem.reason)
+            run.record_problem(problem.location, problem.reason, kind="dropped")
+        return run
+
+    def record(self, article: Article) -> Outcome:
+        return self.store.record(article, self.run_id)
+
+    def record_problem(self, url: str, reason: str, kind: str) -> None:
+        self.store.record_problem(self.run_id, kind=kind, url=url, reason=reason)
+
+    def heartbeat(self) -> None:
+        self.store.heartbeat(self.run_id)
+
+    def finish(self, crawlers: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Close the run with the worst status of its crawlers: (outlet, finish reason, stats)."""
+        status, message, all_stats = "finished", None, {}
+        for outlet, reason, stats in crawlers:
+            all_stats[outlet] = stats
+            this_status, this_message = run_status(reason, stats)
+            if _SEVERITY[this_status] > _SEVERITY[status]:
+                status, message = this_status, f"{outlet}: {this_message}"
+        self.store.finish_run(self.run_id, status=status, message=message, stats=all_stats)
+
+    def abort(self, exc: BaseException, stats: dict[str, Any]) -> None:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        self.store.finish_run(
+            self.run_id, status=status, message=f"{type(exc).__name__}: {exc}", stats=stats
+        )
+
+    def detail(self) -> RunDetail:
+        with self.store.db.read_session() as session:
+            detail = run_detail(session, self.run_id)
+        assert detail is not None
+        return detail
+
+
+@dataclass(frozen=True)
+class SpiderJob:
+    """One crawler of the run: a spider and the arguments it is started with."""
+
+    spider: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outlet(self) -> str:
+        return str(self.kwargs.get("outlet", self.spider))
+
+
+def run_jobs(
+    jobs: Sequence[SpiderJob],
+    *,
+    mode: str,
+    overrides: dict[str, Any] | None = None,
+    problems: Sequence[ReplayProblem] = (),
+    run_id: int | None = None,
+) -> RunDetail:
+    """Run ``jobs`` concurrently in one Scrapy process, recorded as one CrawlRun.
+
+    ``run_id`` adopts a run a parent process created (the scheduler does, so it can
+    close the run itself if this process is killed).
+    """
+    settings = project_settings(overrides)
+    run = Run.begin(
+        settings,
+        spiders=[job.spider for job in jobs],
+        outlets=[job.outlet for job in jobs],
+        mode=mode,
+        adopt=run_id,
+        problems=problems,
+    )
+    settings.set("NEWSWATCH_RUN_ID", run.run_id, priority="cmdline")
+    # The CLI owns logging (one handler, its level); Scrapy adds none of its own.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+
+    outcomes: list[tuple[str, str, dict[str, Any]]] = []
+    try:
+        process = CrawlerProcess(settings)
+        crawlers = []
+        for job in jobs:
+            crawler = process.create_crawler(job.spider)
+            process.crawl(crawler, **job.kwargs)
+            crawlers.append(crawler)
+        process.start()
+        for crawler, job in zip(crawlers, jobs, strict=True):
+            stats = json_safe_stats(crawler.stats.get_stats())
+            outcomes.append((job.outlet, stats.get("finish_reason", "not started"), stats))
+    except BaseException as exc:
+        run.abort(exc, {outlet: stats for outlet, _, stats in outcomes})
+        raise
+    run.finish(outcomes)
+    return run.detail()
+
+
+def replay(directory: Path, *, overrides: dict[str, Any] | None = None) -> RunDetail:
+    """Replay every ``<outlet>/<file>`` under ``directory`` through the real spiders."""
+    settings = project_settings(overrides)
+    known = set(spider_names(settings))
+    jobs: list[SpiderJob] = []
+    problems: list[ReplayProblem] = []
+    for folder in outlet_folders(directory):
+        if folder.name in known:
+            jobs.append(SpiderJob(folder.name))
+        else:
+            problems.append(
+                ReplayProblem(
+                    str(folder),
+                    f"folder {folder.name!r} names no spider (spiders: {', '.join(sorted(known))})",
+                )
+            )
+    replay_overrides = {
+        **REPLAY_SETTINGS,
+        **(overrides or {}),
+        "NEWSWATCH_REPLAY_DIR": str(directory.resolve()),
+    }
+    return run_jobs(jobs, mode="replay", overrides=replay_overrides, problems=problems)
+
+
+class RunRecorder:
+    """The run owner inside the engine: the pipeline's store, page problems, heartbeats.
+
+    Under :func:`run_jobs` the run already exists (``NEWSWATCH_RUN_ID``) and is closed
+    there, after all its crawlers; under a plain ``scrapy crawl`` this extension begins
+    and finishes a run of its own, through the same :class:`Run`.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        given = crawler.settings.get("NEWSWATCH_RUN_ID")
+        #: False when run_jobs created the run and will close it after all its crawlers.
+        self.owns_run = given in (None, "")
+        self.run: Run | None = None if self.owns_run else Run.handle(crawler.settings, int(given))
+        self._heartbeat = task.LoopingCall(self._beat)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.page_problem, signal=page_problem)
+        crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
+        return recorder
+
+    @property
+    def run_id(self) -> int | None:
+        return self.run.run_id if self.run else None
+
+    def record_article(self, article: Article) -> str:
+        """Store one article (the storage pipeline's sink); returns its outcome status."""
+        assert self.run is not None
+        return self.run.record(article).status
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.owns_run:
+            mode = "replay" if self.crawler.settings.get("NEWSWATCH_REPLAY_DIR") else "live"
+            outlet = getattr(spider, "outlet", spider.name)
+            self.run = Run.begin(
+                self.crawler.settings, spiders=[spider.name], outlets=[outlet], mode=mode
+            )
+        self._heartbeat.start(self.crawler.settings.getfloat("NEWSWATCH_HEARTBEAT_S"), now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._heartbeat.running:
+            self._heartbeat.stop()
+        if self.owns_run and self.run is not None:
+            outlet = getattr(spider, "outlet", spider.name)
+            self.run.finish([(outlet, reason, json_safe_stats(self.crawler.stats.get_stats()))])
+
+    def page_problem(self, url: str, reason: str, kind: str) -> None:
+        assert self.run is not None
+        try:
+            self.run.record_problem(url, reason, kind)
+        except Exception as exc:  # the database is down: the log line is all that is left
+            logger.error("could not record %s of %s (%s): %s", kind, url, reason, exc)
+
+    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Spider) -> None:
+        url = getattr(item, "url", "?")
+        self.page_problem(url, str(exception), kind=getattr(exception, "kind", "dropped"))
+
+    def _beat(self) -> None:
+        if self.run is not None:
+            try:
+                self.run.heartbeat()
+            except Exception as exc:  # a missed heartbeat must not stop the crawl
+                logger.warning("heartbeat of run %s failed: %s", self.run_id, exc)
+
+
+def json_safe_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    safe: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            safe[key] = value
+        elif hasattr(value, "isoformat"):
+            safe[key] = value.isoformat()
+    return safe
+
+
+def run_status(finish_reason: str, stats: dict[str, Any]) -> tuple[str, str | None]:
+    """``finished`` or ``failed``/``interrupted`` with the rule that tripped (never the exit code)."""
+    if finish_reason == "shutdown":
+        return "interrupted", "stopped by a signal before the crawl finished"
+    if finish_reason != "finished":
+        return "failed", f"crawl closed with reason {finish_reason!r}"
+    if stats.get("newswatch/storage_error"):
+        return "failed", f"{stats['newswatch/storage_error']} items could not be stored (dead-lettered)"
+    if stats.get("spider_exceptions/count"):
+        return "failed", f"{stats['spider_exceptions/count']} pages raised an error in a spider"
+    if stats.get("newswatch/error") and not stats.get("item_scraped_count"):
+        return "failed", f"no page could be read: {stats['newswatch/error']} download errors"
+    return "finished", None

@@ -1,0 +1,36 @@
+"""What storage needs of an article: a Protocol, so that storage imports nothing of the crawler.
+
+``crawler.items.Article`` satisfies it; so does any object with these attributes (the
+dead-letter spool, the benchmarks' bulk loaders).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class ArticleLike(Protocol):
+    """One sighting of an article, as a parser produced it and the pipelines canonicalised it."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def outlet(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def published_at(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    @property
+    def fetched_at(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def canonical_url(self) -> str | None: ...

@@ -1,0 +1,78 @@
+"""The outlets config: the shipped one loads; every mistake names the file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.outlets import DEFAULT_CONFIG, ConfigError, load_outlets
+from tests.support.cli_helpers import newswatch, newswatch_json
+
+GOOD = """\
+[outlets.rfi_cn]
+spider = "rfi"
+start_urls = ["https://www.rfi.fr/cn/rss"]
+allowed_domains = ["rfi.fr"]
+every = "30m"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "outlets.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_lists_the_real_entry_points() -> None:
+    outlets = load_outlets(DEFAULT_CONFIG)
+    assert {o.spider for o in outlets.values()} == {"wechat", "portal", "ecns", "rfi", "bbc"}
+    assert outlets["rfi_cn"].start_urls == ("https://www.rfi.fr/cn/rss",)
+    assert any("zhongwen" in url for url in outlets["bbc_zhongwen"].start_urls)
+    assert outlets["rfi_cn"].schedule.every_s == 30 * 60
+    assert not outlets["wechat_accounts"].enabled  # needs a user-supplied feed or URL list
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (GOOD.replace('every = "30m"', 'every = "half an hour"'), ":5: outlets.rfi_cn.every: 'half an hour' is not a duration"),
+        (GOOD.replace('spider = "rfi"', 'spider = "rif"'), ":2: outlets.rfi_cn.spider: 'rif' is not one of"),
+        (GOOD + 'colour = "blue"\n', ":6: outlets.rfi_cn.colour: unknown key"),
+        (GOOD.replace('allowed_domains = ["rfi.fr"]\n', ""), ":1: outlets.rfi_cn: missing required key 'allowed_domains'"),
+        (GOOD + 'cron = "*/15 * * * *"\n', ":6: outlets.rfi_cn.cron: give either 'every' or 'cron'"),
+        (GOOD.replace('every = "30m"', 'cron = "every day"'), ":5: outlets.rfi_cn.cron:"),
+        (GOOD.replace('"https://www.rfi.fr/cn/rss"', '"ftp://x/y"'), ":3: outlets.rfi_cn.start_urls: 'ftp://x/y' is not an http(s) URL"),
+        (GOOD + "article_patterns = ['(']\n", ":6: outlets.rfi_cn.article_patterns: '(' is not a regular expression"),
+        (GOOD.replace("[outlets.rfi_cn]", "[outlets.rfi_cn"), "not valid TOML"),
+    ],
+)
+def test_a_bad_config_names_the_line_and_key(tmp_path: Path, change: str, expected: str) -> None:
+    path = _write(tmp_path, change)
+    with pytest.raises(ConfigError) as raised:
+        load_outlets(path)
+    message = str(raised.value)
+    assert message.startswith(str(path)) and expected in message, message
+
+
+def test_the_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace('every = "30m"', 'every = "soon"'))
+    result = newswatch("--config", str(path), "outlets", "list")
+    assert result.returncode == 2
+    assert f"{path}:5: outlets.rfi_cn.every" in result.stderr and "Traceback" not in result.stderr
+    listed = newswatch_json("--config", str(_write(tmp_path, GOOD)), "outlets", "list")
+    assert [o["name"] for o in listed] == ["rfi_cn"]
+    assert newswatch_json("--config", str(path), "info")["config"] == str(path)
+
+
+def test_the_user_agent_names_newswatch_and_the_configured_contact(monkeypatch) -> None:
+    import importlib
+
+    import crawler.settings
+
+    monkeypatch.setenv("NEWSWATCH_CONTACT", "mailto:desk@example.org")
+    settings = importlib.reload(crawler.settings)
+    assert settings.USER_AGENT.startswith("newswatch/") and "+mailto:desk@example.org" in settings.USER_AGENT
+    monkeypatch.delenv("NEWSWATCH_CONTACT")
+    settings = importlib.reload(crawler.settings)
+    assert settings.USER_AGENT.endswith("(news monitoring crawler)")  # no invented address
