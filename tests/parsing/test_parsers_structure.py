@@ -19,7 +19,7 @@ from crawler.parsing.html import block_lines, load_document
 from crawler.parsing.kind import classify
 from crawler.parsing.metadata import reconcile_title, site_names, strip_declared_names
 from crawler.parsing.snapshot import read_snapshot
-from tests.parser_cases import CORPUS, corpus_page
+from tests.support.parser_cases import CORPUS, corpus_page
 
 PAGES = CORPUS / "pages"
 if not PAGES.is_dir():

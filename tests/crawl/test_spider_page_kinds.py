@@ -18,7 +18,7 @@ from crawler.replay import REPLAY_FILE
 from crawler.signals import page_problem
 from crawler.spiders.bbc import BbcSpider
 from crawler.spiders.wechat import WeChatSpider
-from tests.parser_cases import CORPUS
+from tests.support.parser_cases import CORPUS
 
 PAGES = CORPUS / "pages"
 if not PAGES.is_dir():
