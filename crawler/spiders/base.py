@@ -19,6 +19,8 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.parsing import NotAnArticle, ParseError, RawPage, parse
+from crawler.parsing.health import STATS_PREFIX as HEALTH_PREFIX
+from crawler.parsing.health import health_marks
 from crawler.parsing.page import LISTING
 from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
@@ -167,7 +169,7 @@ class OutletSpider(scrapy.Spider):
             fetched_at=response.meta.get(FETCHED_AT) or datetime.now(UTC),
         )
         try:
-            yield parse(page, self.parser)
+            article = parse(page, self.parser)
         except NotAnArticle as exc:
             # Every page that is not stored is counted by what it turned out to be.
             self.crawler.stats.inc_value(f"newswatch/page_kind/{exc.kind}")
@@ -181,6 +183,13 @@ class OutletSpider(scrapy.Spider):
             self.report_problem(page.url, f"{exc.kind}: {exc.reason}", kind="dropped")
         except ParseError as exc:
             self.report_problem(page.url, exc.reason, kind="dropped")
+        else:
+            # Parser health: per run and outlet, how many records had each field.
+            stats = self.crawler.stats
+            stats.inc_value(f"{HEALTH_PREFIX}/articles")
+            for mark in health_marks(article):
+                stats.inc_value(f"{HEALTH_PREFIX}/{mark}")
+            yield article
 
     def listing_articles(self, response: Response) -> Iterable[scrapy.Request]:
         """Article requests for the links of a listing page (not its further listing pages)."""

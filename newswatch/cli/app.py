@@ -10,7 +10,7 @@ import typer
 
 from crawler import __version__
 from newswatch.cli import crawl as crawl_cli
-from newswatch.cli import fixtures, items, runs, schedule
+from newswatch.cli import fixtures, health, items, runs, schedule  # noqa: F401  (health adds `outlets health`)
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from crawler.outlets import config_path
