@@ -27,10 +27,13 @@ _LINK_SHARE = 0.5
 _MAX_LIST_CHARS = 3000
 # A box whose text is this much linked is a list of links whatever its tag.
 _LINK_BOX_SHARE = 0.8
+# Elements with text of their own: furniture is a short text in its own element,
+# and skipping pure wrappers keeps this pass cheap on large pages.
 _CANDIDATES = XPath(
     ".//*[self::p or self::span or self::strong or self::small or self::a or self::div"
     " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
     " or self::em or self::b or self::label or self::aside or self::figure]"
+    "[text()[normalize-space()]]"
 )
 _STRUCTURAL = XPath(
     ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner')"
@@ -168,7 +171,10 @@ def strip(
     for element in _CANDIDATES(root):
         if element.getparent() is None or not isinstance(element.tag, str):
             continue
-        text = _text(element)
+        raw = element.text_content()
+        if len(raw) > _MAX_FURNITURE_CHARS * 3:  # cheap bound before normalising
+            continue
+        text = clean_line(raw)
         if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text):
             continue
         if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):

@@ -28,15 +28,18 @@ ARTICLE = "article"
 _HEADLINE_LINKS = XPath(
     "//*[self::h2 or self::h3 or self::h4]//a[@href] | //a[@href][.//*[self::h2 or self::h3 or self::h4]]"
 )
+# Text nodes whose parent is not a script (a parent test, not an ancestor search: fast).
 _VISIBLE_TEXT = XPath(
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+    "//body//*[not(self::script or self::style or self::noscript or self::template)]/text()"
 )
+_BODY_STRING = XPath("string(//body)")
 _LINK_TEXT = XPath("//body//a")
 # Pages with more headline links than this, and mostly linked text, list stories.
 _MIN_HEADLINE_LINKS = 8
 _LISTING_LINK_SHARE = 0.5
 # An error or check page says so in a few words; a longer page is content.
 _MAX_NOTICE_CHARS = 600
+_MAX_NOTICE_PAGE_CHARS = 60_000
 _INTERSTITIAL = re.compile(
     r"环境异常|完成验证后即可继续访问|安全验证|访问验证|人机验证|滑动验证|请输入验证码|Just a moment"
     r"|Attention Required|Checking your browser|verify you are human|captcha|Access denied",
@@ -75,8 +78,15 @@ def classify(document: HtmlDocument) -> Verdict:
         return Verdict(ARTICLE, "og:type article")
     if types & metadata.LISTING_TYPES:
         return Verdict(LISTING, "JSON-LD " + "/".join(sorted(types & metadata.LISTING_TYPES)))
-    text = _visible_text(document)
-    notice = " ".join((document.title_tag, text)) if len(text) <= _MAX_NOTICE_CHARS else ""
+    text: str | None = None
+    raw = _BODY_STRING(document.tree)
+    # A notice page is small even with its scripts; only then is it searched.
+    if len(raw) <= _MAX_NOTICE_PAGE_CHARS and any(
+        pattern.search(raw) or pattern.search(document.title_tag) for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
+    ):
+        # Only then is the visible text (without scripts) worth building.
+        text = _visible_text(document)
+    notice = " ".join((document.title_tag, text)) if text is not None and len(text) <= _MAX_NOTICE_CHARS else ""
     if notice and _INTERSTITIAL.search(notice):
         return Verdict(INTERSTITIAL, f"verification page: {_INTERSTITIAL.search(notice)[0]}")
     if notice and _TAKEDOWN.search(notice):
@@ -85,6 +95,8 @@ def classify(document: HtmlDocument) -> Verdict:
         return Verdict(ERROR, f"error page: {_ERROR.search(notice)[0]}")
     headline_links = {clean_line(a.text_content()) for a in _HEADLINE_LINKS(document.tree)}
     headline_links.discard("")
+    if len(headline_links) >= _MIN_HEADLINE_LINKS:
+        text = _visible_text(document) if text is None else text
     if len(headline_links) >= _MIN_HEADLINE_LINKS and text:
         linked = sum(len(clean_line(a.text_content())) for a in _LINK_TEXT(document.tree))
         if linked / len(text) >= _LISTING_LINK_SHARE:

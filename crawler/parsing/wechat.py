@@ -51,16 +51,18 @@ _UNAVAILABLE = {
 # Templates from 2016 to 2026 put it in ``var ct``, ``create_time`` (a var, an
 # object key, or the fallback of ``getXmlValue``) or ``publish_time``.
 _EPOCH = (
-    ("script:ct", re.compile(r"""(?:var\s+|\bd\.|window\.)ct\s*=\s*["']?(\d{9,11})\b""")),
-    ("script:create_time", re.compile(r"""var\s+create_time\s*=\s*["'](\d{9,11})["']""")),
-    ("script:ori_create_time", re.compile(r"""\bori_create_time\s*:\s*["'](\d{9,11})["']""")),
-    ("script:create_time", re.compile(r"""["']?\bcreate_time["']?\s*[:=]\s*["']?(\d{9,11})\b""")),
+    # Every pattern starts with a literal, so the search of a 2-3 MB page stays fast.
+    ("script:ct", re.compile(r"""ct\s*=\s*["']?(\d{9,11})\b""")),
+    ("script:ori_create_time", re.compile(r"""ori_create_time\s*:\s*["'](\d{9,11})["']""")),
+    ("script:create_time", re.compile(r"""create_time["']?\s*[:=]\s*["']?(\d{9,11})\b""")),
     ("script:create_time", re.compile(r"""create_time\.DATA['"]\)\s*:\s*['"](\d{9,11})['"]""")),
 )
+# ``ct`` is a variable only after "var ", "d." or "window." (not the end of "object").
+_CT_OWNER = re.compile(r"(?:\bvar\s+|\bd\.|\bwindow\.)$")
 _STATED_TIME = (
-    ("script:create_time", re.compile(r"""\bcreate_time\s*:\s*JsDecode\(\s*'([^']{8,25})'\s*\)""")),
+    ("script:create_time", re.compile(r"""create_time\s*:\s*JsDecode\(\s*'([^']{8,25})'\s*\)""")),
     ("script:publish_time", re.compile(
-        r"""\bpublish_time["']?\s*[:=]\s*["'](\d{4}-\d{2}-\d{2}[^"']{0,10})["']"""
+        r"""publish_time["']?\s*[:=]\s*["'](\d{4}-\d{2}-\d{2}[^"']{0,10})["']"""
     )),
 )
 _NICKNAME = (
@@ -116,8 +118,12 @@ def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
 def _published(raw_html: str, document: HtmlDocument) -> tuple[str | None, str | None]:
     """The publication time and where it was read."""
     for source, pattern in _EPOCH:
-        if (match := pattern.search(raw_html)) and (value := from_epoch(match.group(1))):
-            return value, source
+        for match in pattern.finditer(raw_html):
+            if source == "script:ct" and not _CT_OWNER.search(raw_html, max(0, match.start() - 12), match.start()):
+                continue
+            if value := from_epoch(match.group(1)):
+                return value, source
+            break
     for source, pattern in _STATED_TIME:
         if (match := pattern.search(raw_html)) and (value := parse_chinese(match.group(1))):
             return value, source
