@@ -159,7 +159,13 @@ def independent_reference(page: Path) -> str | None:
 
 def corpus_rows() -> list[dict[str, object]]:
     """One row per corpus article golden: which checks the current parser passes."""
-    from tests.support.parser_cases import EDGE, LENGTH_TOLERANCE, corpus_golden_path, corpus_page, corpus_pages
+    from tests.support.parser_cases import (
+        EDGE,
+        LENGTH_TOLERANCE,
+        corpus_golden_path,
+        corpus_page,
+        corpus_pages,
+    )
 
     rows = []
     for page in corpus_pages():

@@ -34,7 +34,6 @@ from tests.support.parser_cases import (  # noqa: E402
     seed_record,
 )
 
-
 #: What a reviewer wrote into a corpus golden; kept when the file is rewritten.
 REVIEW_KEYS = ("note", "hand_check", "body_reference", "excluded", "known_wrong")
 

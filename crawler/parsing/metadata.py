@@ -106,9 +106,9 @@ def site_names(document: HtmlDocument) -> list[str]:
         for entry in publisher if isinstance(publisher, list) else [publisher]:
             if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                 names.append(entry["name"])
-        if _types(item) & {"WebSite", "NewsMediaOrganization", "Organization"}:
-            if isinstance(item.get("name"), str):
-                names.append(item["name"])
+        is_site = _types(item) & {"WebSite", "NewsMediaOrganization", "Organization"}
+        if is_site and isinstance(item.get("name"), str):
+            names.append(item["name"])
     cleaned = {clean_line(name) for name in names if isinstance(name, str) and clean_line(name)}
     return sorted(cleaned, key=len, reverse=True)
 

@@ -17,7 +17,15 @@ from crawler.parsing import cleaning, furniture, markdown
 from crawler.parsing.credits import take_credits
 from crawler.parsing.dates import from_epoch, parse_chinese
 from crawler.parsing.html import HtmlDocument, block_lines, load_document
-from crawler.parsing.page import EMPTY, ERROR, IMAGE_POST, INTERSTITIAL, TAKEDOWN, NotAnArticle, RawPage
+from crawler.parsing.page import (
+    EMPTY,
+    ERROR,
+    IMAGE_POST,
+    INTERSTITIAL,
+    TAKEDOWN,
+    NotAnArticle,
+    RawPage,
+)
 from crawler.parsing.record import Draft, canonical_href, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
 from crawler.parsing.text import clean_line

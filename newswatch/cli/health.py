@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
+from crawler.parsing.health import HEALTH_FIELDS
 from newswatch.cli.crawl import outlets_app
 from newswatch.cli.options import DbOption, JsonOption, with_db
 from newswatch.cli.render import console, print_json, table, text
 from newswatch.health import outlet_health
-from crawler.parsing.health import HEALTH_FIELDS
 from storage import queries
 
 
