@@ -8,7 +8,8 @@ git.
     .venv/bin/python tools/bless_goldens.py [--seeds] [--corpus] [--write] [NAME ...]
 
 NAME filters by substring of the fixture or page path.  A corpus golden's
-hand-written ``note`` is kept when the file is rewritten.
+hand-written review (``note``, ``hand_check``, ``body_reference``, ``excluded``,
+``known_wrong``) is kept when the file is rewritten.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from tests.support.parser_cases import (  # noqa: E402
     seed_record,
 )
 
+#: What a reviewer wrote into a corpus golden; kept when the file is rewritten.
+REVIEW_KEYS = ("note", "hand_check", "body_reference", "excluded", "known_wrong")
+
 
 def _candidates(seeds: bool, corpus: bool, names: list[str]) -> Iterator[tuple[Path, str]]:
     if seeds:
@@ -46,9 +50,10 @@ def _candidates(seeds: bool, corpus: bool, names: list[str]) -> Iterator[tuple[P
             golden = corpus_golden_path(page)
             summary = corpus_summary(page)
             if golden.exists():
-                note = json.loads(golden.read_text(encoding="utf-8")).get("note")
-                if note:
-                    summary["note"] = note
+                stored = json.loads(golden.read_text(encoding="utf-8"))
+                for key in REVIEW_KEYS:
+                    if key in stored:
+                        summary[key] = stored[key]
             yield golden, dump(summary)
 
 

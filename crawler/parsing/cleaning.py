@@ -23,6 +23,9 @@ COMMON_FURNITURE: tuple[re.Pattern[str], ...] = (
     re.compile(r"^Copyright\s*(?:©|\(c\)|\d)", re.IGNORECASE),
     re.compile(r"^(?:版权所有|All Rights Reserved)", re.IGNORECASE),
     re.compile(r"^(?:返回顶部|回到顶部|Back to top)", re.IGNORECASE),
+    re.compile(r"^(?:Advertisement|Sponsored|廣告|广告)$", re.IGNORECASE),  # ad-slot labels
+    # Punctuation left behind when the element before it was removed ("推荐阅读 ：").
+    re.compile(r"^[：:，,、|｜>»\-—]+$"),
 )
 
 
@@ -51,3 +54,23 @@ def cut_at(
         if index >= keep_min and matches(line, markers):
             return list(lines[:index])
     return list(lines)
+
+
+# A teaser of another story ends cut short: "…女主安雅·..." (not the prose ellipsis "……").
+_TEASER_END = re.compile(r"(?:\.\.\.|(?<!…)…)$")
+
+
+def drop_teaser_runs(lines: Sequence[str], *, run: int = 2) -> list[str]:
+    """Lines outside runs of ``run`` or more consecutive teasers (lists of other stories)."""
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and _TEASER_END.search(lines[end]):
+            end += 1
+        if end - index >= run:
+            index = end
+            continue
+        kept.extend(lines[index : max(end, index + 1)])
+        index = max(end, index + 1)
+    return kept

@@ -179,6 +179,33 @@ def from_epoch(seconds: str | int | float | None, zone: tzinfo = SHANGHAI) -> st
     return moment.replace(microsecond=0).isoformat(timespec="seconds")
 
 
+#: Before this a news page's date is a misread (an id, a founding year), never a publication.
+EARLIEST_NEWS = date(1990, 1, 1)
+#: Slack for a publisher's clock and zone mistakes before a date counts as in the future.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def plausible(value: str | None, fetched_at: datetime) -> tuple[str | None, str | None]:
+    """``(value, None)`` for a believable date, ``(None, reason)`` for one in the future or before 1990."""
+    if not value:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None, f"{value!r} is not an ISO 8601 date"
+    if moment.tzinfo is None:  # a date alone: compare days
+        if moment.date() < EARLIEST_NEWS:
+            return None, f"{value} is before {EARLIEST_NEWS.year}"
+        if moment.date() > (fetched_at + _FUTURE_SLACK).date():
+            return None, f"{value} is after the fetch time {utc_iso(fetched_at)}"
+        return value, None
+    if moment.date() < EARLIEST_NEWS:
+        return None, f"{value} is before {EARLIEST_NEWS.year}"
+    if moment > fetched_at + _FUTURE_SLACK:
+        return None, f"{value} is after the fetch time {utc_iso(fetched_at)}"
+    return value, None
+
+
 def utc_iso(moment: datetime) -> str:
     """Fetch and archive times: UTC, second precision, ``Z`` suffix."""
     if moment.tzinfo is None:

@@ -17,17 +17,19 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from crawler.items import Article
-from crawler.parsing import cleaning
+from crawler.parsing import cleaning, furniture
 from crawler.parsing.dates import SHANGHAI, parse_chinese, parse_english
 from crawler.parsing.generic import draft_from_html, listing_reason
-from crawler.parsing.html import block_lines, extract_lines, load_document
-from crawler.parsing.page import NotAnArticle, RawPage
+from crawler.parsing.html import block_lines, extract_lines, load_document, split_body_lines
+from crawler.parsing.kind import refuse_non_article
+from crawler.parsing.page import LISTING, NotAnArticle, RawPage
 from crawler.parsing.record import Draft, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
 from crawler.parsing.text import clean_line
 
-# Article containers: China Daily's #Content, ECNS's #yanse content block.
-_CONTAINER = XPath("(//div[@id='Content'] | //div[@id='yanse'])[1]")
+# Article containers: China Daily's #Content, ECNS's #yanse content block,
+# Xinhua English's (english.news.cn) #detailContent.
+_CONTAINER = XPath("(//div[@id='Content'] | //div[@id='yanse'] | //div[@id='detailContent'])[1]")
 # Short elements that may hold the byline line.
 _BYLINE_CANDIDATES = XPath(
     "//span[@class='info_l'] | //div[contains(@class, 'mobile_none')] | //div[@class='info']"
@@ -111,20 +113,25 @@ def _html_byline(
 
 def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
     document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
+    if snapshot.form == "html":
+        refuse_non_article(document)
+    furniture.strip(document.tree, lists=True)
     container = _CONTAINER(document.tree)
     candidates = _BYLINE_CANDIDATES(document.tree)
     if container:
         lines = block_lines(container[0])
     else:
         lines = extract_lines(document.tree)
+        lines = split_body_lines(document.tree, lines) or lines
         if reason := listing_reason(document, lines):
-            raise NotAnArticle(reason)
+            raise NotAnArticle(reason, kind=LISTING)
+        lines = cleaning.drop_teaser_runs(lines)
     draft = draft_from_html(document, cleaning.drop(cleaning.cut_at(lines, _CUT), _FURNITURE))
     draft.lines, dateline = _people_daily_lines(draft.lines, draft.extra)
     published, author = _html_byline(candidates, draft.extra)
-    draft.published_at = draft.published_at or published or dateline
+    draft.offer_published(published, "visible:byline")
+    draft.offer_published(dateline, "visible:dateline")
     draft.author = draft.author or author
-    draft.lines = [line for line in draft.lines if line != draft.title]
     return finish(page, snapshot, draft)
 
 
@@ -132,7 +139,7 @@ def _from_text(page: RawPage, snapshot: Snapshot) -> Article:
     lines = [clean_line(line) for line in snapshot.content.splitlines()]
     lines = [line for line in lines if line]
     extra: dict[str, str] = {}
-    title = snapshot.header_title
+    title = None
     published = author = None
     body = lines
     for index, line in enumerate(lines[:12]):
@@ -143,7 +150,7 @@ def _from_text(page: RawPage, snapshot: Snapshot) -> Article:
         # Above the byline: headline, and before it the section name ("Military").
         header = cleaning.drop(lines[:index], _FURNITURE)
         header = [line for line in header if not re.fullmatch(r"\d+\.\s*LINE|LINE", line)]
-        if header and not title:
+        if header and not snapshot.header_title:  # the archive header names the headline
             title = header[-1]
             if len(header) >= 2:
                 extra["section"] = header[-2]

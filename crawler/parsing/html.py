@@ -146,18 +146,43 @@ def extract_lines(tree: HtmlElement) -> list[str]:
     mode.  Comments are excluded, and trafilatura works on its own copy, so
     ``tree`` stays usable.
     """
-    text = trafilatura.extract(
-        tree,
-        fast=True,
-        favor_recall=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        with_metadata=False,
-        output_format="txt",
-    )
-    lines = (clean_line(_LIST_MARKER.sub("", line)) for line in (text or "").splitlines())
+    text = _trafilatura_text(tree, fast=True)
+    if len(text) < _SHORT_TEXT:
+        # Fast mode misses some single-block layouts entirely (a long essay in one
+        # <div> of <br>s); the full mode, with its fallbacks, is tried only then.
+        fuller = _trafilatura_text(tree, fast=False)
+        if len(fuller) > len(text) * _MUCH_LONGER and not _adds_teasers(text, fuller):
+            text = fuller
+    lines = (clean_line(_LIST_MARKER.sub("", line)) for line in text.splitlines())
     return [line for line in lines if line]
+
+
+# A fast-mode result shorter than this may have missed the article.
+_SHORT_TEXT = 1200
+_MUCH_LONGER = 3
+
+
+def _adds_teasers(text: str, fuller: str) -> bool:
+    """Whether the longer text adds teasers of other stories ("…" at line end) rather than prose."""
+    known = set(text.splitlines())
+    added = [line.rstrip() for line in fuller.splitlines() if line.strip() and line not in known]
+    return sum(line.endswith(("…", "...")) for line in added) >= 2
+
+
+def _trafilatura_text(tree: HtmlElement, *, fast: bool) -> str:
+    return (
+        trafilatura.extract(
+            tree,
+            fast=fast,
+            favor_recall=True,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            with_metadata=False,
+            output_format="txt",
+        )
+        or ""
+    )
 
 
 def _walk(element: HtmlElement, lines: list[str], current: list[str]) -> None:
@@ -202,3 +227,56 @@ def block_lines(element: HtmlElement) -> list[str]:
         _walk(child, lines, current)
     _flush(lines, current)
     return lines
+
+
+_PARAGRAPHS = XPath("//p")
+# A repeated block is a body chunk only when its class says it holds the story's text.
+# ("content" or "article" alone name page regions too; "page" marks pagination,
+# where the other pages are not this one's text.)
+_BODY_CLASS = re.compile(r"body|chunk|paragraph|story-?text|article-?text", re.IGNORECASE)
+_PAGINATED = re.compile(r"page", re.IGNORECASE)
+_MAX_CHUNK_LINKED = 0.3
+_SAME_CLASS = XPath("//*[@class=$css]")
+
+
+def _linked_share(element: HtmlElement) -> float:
+    total = len(collapse_source_whitespace(element.text_content()))
+    linked = sum(len(collapse_source_whitespace(a.text_content())) for a in element.iter("a"))
+    return linked / total if total else 1.0
+# How far above the first paragraph a repeated body block may sit.
+_CHUNK_CLIMB = 4
+_MIN_CHUNK_GAIN = 1.3
+
+
+def split_body_lines(tree: HtmlElement, lines: list[str]) -> list[str] | None:
+    """The whole text when the article body is split into same-class sibling blocks.
+
+    Templates that put ads between parts of a story repeat the body block
+    (``<div class="body__container">`` several times); a boilerplate classifier
+    keeps only the first.  ``None`` when the page is not built that way.
+    """
+    if not lines:
+        return None
+    start = lines[0][:40]
+    first = next(
+        (p for p in _PARAGRAPHS(tree) if collapse_source_whitespace(p.text_content()).startswith(start)),
+        None,
+    )
+    node = first
+    for _ in range(_CHUNK_CLIMB):
+        if node is None or node.getparent() is None:
+            return None
+        node = node.getparent()
+        css = node.get("class")
+        if not css or not _BODY_CLASS.search(css) or _PAGINATED.search(css):
+            continue
+        # The first block named for the story's text: every block of that exact
+        # class on the page, in order (the chunks may sit in separate wrappers).
+        chunks = _SAME_CLASS(tree, css=css)
+        if len(chunks) < 2 or any(_linked_share(chunk) > _MAX_CHUNK_LINKED for chunk in chunks):
+            return None
+        found = [line for chunk in chunks for line in block_lines(chunk)]
+        if sum(map(len, found)) >= sum(map(len, lines)) * _MIN_CHUNK_GAIN:
+            return found
+        return None
+    return None

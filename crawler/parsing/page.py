@@ -31,5 +31,20 @@ class ParseError(Exception):
         self.reason = reason
 
 
+#: What a page that is not stored as an article turned out to be.
+LISTING = "listing"  # a home, section or topic page: its links feed discovery
+ERROR = "error"  # the site's error page (bad parameters, not found)
+TAKEDOWN = "takedown"  # deleted by its author or removed by the platform
+INTERSTITIAL = "interstitial"  # an anti-bot check or a consent wall instead of the page
+IMAGE_POST = "image_post"  # pictures without text
+VIDEO = "video"  # a video page without text
+EMPTY = "empty"  # an HTML page with no text the parser could find
+PAGE_KINDS = (LISTING, ERROR, TAKEDOWN, INTERSTITIAL, IMAGE_POST, VIDEO, EMPTY)
+
+
 class NotAnArticle(ParseError):
-    """The page is valid but is not an article (a listing, a deleted or image-only post)."""
+    """The page is valid but is not an article; ``kind`` says what it is (``PAGE_KINDS``)."""
+
+    def __init__(self, reason: str, *, kind: str = EMPTY) -> None:
+        super().__init__(reason)
+        self.kind = kind

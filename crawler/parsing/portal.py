@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 
+from lxml.etree import XPath
+
 from crawler.items import Article
-from crawler.parsing import cleaning, markdown, portal_layout
+from crawler.parsing import cleaning, furniture, markdown, portal_layout
 from crawler.parsing.credits import take_credits
 from crawler.parsing.dates import SHANGHAI, parse_chinese
 from crawler.parsing.generic import draft_from_html, language_of, listing_reason
-from crawler.parsing.html import block_lines, extract_lines, load_document
-from crawler.parsing.page import NotAnArticle, RawPage
+from crawler.parsing.html import HtmlDocument, block_lines, extract_lines, load_document
+from crawler.parsing.kind import refuse_non_article
+from crawler.parsing.page import LISTING, NotAnArticle, RawPage
 from crawler.parsing.record import Draft, finish, page_url
 from crawler.parsing.snapshot import Snapshot, read_snapshot
 from crawler.parsing.text import clean_line
@@ -27,6 +30,8 @@ _CUT = (
         r"^(?:相关文章|相关资讯|相关阅读|相关新闻|相关推荐|热门资讯|热门推荐|推荐阅读|延伸阅读)$"
     ),
     re.compile(r"^(?:猜你喜欢|为你推荐|热点推荐|大家都在看|精彩推荐|更多精彩|女王论坛)$"),
+    # Traditional-script portals (Yahoo 香港, 台湾 sites): the same lists.
+    re.compile(r"^(?:你可能還想看|你可能还想看|其他人也在看|相關新聞|相關文章|延伸閱讀|推薦閱讀|熱門新聞)$"),
     re.compile(r"^(?:网友评论|热门跟贴|我要评论|发表评论|打开APP阅读|查看更多评论)"),
     re.compile(r"^“?特别声明[:：]以上"),
     re.compile(r"^主站蜘蛛池模板"),
@@ -51,6 +56,7 @@ _FURNITURE = (
     re.compile(r"^(?:关键字|关键词|标签)\s*[:：>]"),
     re.compile(r"^(?:正文|打印\|?|字号[:：]?|\+关注|×|\+1|图集|Loading\.\.\.|查看原图.*)$"),
     re.compile(r"^赞 赶快成为第一个赞的人吧$"),
+    re.compile(r"^发送\s*\S{1,12}\s*到\s*\d{3,8}"),  # SMS service ads of 2000s portals
     re.compile(r"^(?:Play Video|/?\d{1,2}:\d{2})$"),  # video player controls
     re.compile(r"^广告(?:\S.{0,40})?$"),  # inline ad slots: "广告" + an ad headline
     re.compile(r"^(?:关注公众号|关注我[，,]|图片均来自网络|图片来源于网络$)"),
@@ -97,7 +103,7 @@ def _header_date(lines: list[str], extra: dict[str, str]) -> tuple[list[str], st
     header line has no full stop and is short or names a source.
     """
     for index, line in enumerate(lines[:6]):
-        if len(line) > _DATE_LINE_MAX or "。" in line or (len(line) > 40 and "来源" not in line):
+        if len(line) > _DATE_LINE_MAX or "。" in line or "，" in line:
             continue
         published = parse_chinese(line, SHANGHAI)
         if published and "T" in published:
@@ -108,15 +114,35 @@ def _header_date(lines: list[str], extra: dict[str, str]) -> tuple[list[str], st
     return lines, None
 
 
+_AFTER_HEADLINE = XPath("(//h1)[1]/following::text()[normalize-space()][position() <= 12]")
+
+
+def _date_near_headline(document: HtmlDocument) -> str | None:
+    """A stated time in the few short texts after the headline (table layouts of the 2000s)."""
+    for text in _AFTER_HEADLINE(document.tree):
+        if len(text) <= _DATE_LINE_MAX:
+            published = parse_chinese(text, SHANGHAI)
+            if published and "T" in published:
+                return published
+    return None
+
+
 def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
     document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
+    if snapshot.form == "html":
+        refuse_non_article(document)
     layout = portal_layout.scan(document, page_url(page, snapshot))
     if layout.container is not None:
-        lines = block_lines(portal_layout.without_junk(layout.container))
+        container = portal_layout.without_junk(layout.container)
+        furniture.strip(container, (*furniture.COMMON, *furniture.PROMO), lists=True)
+        furniture.strip_link_boxes(container)
+        lines = block_lines(container)
     else:
+        furniture.strip(document.tree, (*furniture.COMMON, *furniture.PROMO), lists=True)
         lines = extract_lines(document.tree)
         if reason := listing_reason(document, lines):
-            raise NotAnArticle(reason)
+            raise NotAnArticle(reason, kind=LISTING)
+        lines = cleaning.drop_teaser_runs(lines)
     draft = draft_from_html(document, lines)
     # Metas name the portal ("网易", "参考消息") or a CMS id as author: only a
     # byline in the text counts.
@@ -128,15 +154,22 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
     draft.author = draft.author or around.pop("author", None)
     for name, value in around.items():
         draft.extra.setdefault(name, value)
-    draft.lines = [line for line in lines if line != draft.title]
+    draft.lines = lines
     # What the reader sees first; a stated time beats a bare date from any source.
     # The script search is last and lazy: it scans the whole page.
-    stated = [portal_layout.visible_published(layout), header_date, draft.published_at]
-    if not any(value and "T" in value for value in stated):
-        stated.append(portal_layout.machine_published(document, snapshot.content))
-    draft.published_at = next((value for value in stated if value and "T" in value), None) or next(
-        (value for value in stated if value), None
+    stated = [
+        (portal_layout.visible_published(layout), "visible:date_line"),
+        (header_date, "visible:header_line"),
+        (draft.published_at, draft.published_source),
+    ]
+    if not any(value and "T" in value for value, _ in stated):
+        stated.append((portal_layout.machine_published(document, snapshot.content), "script"))
+    if not any(value for value, _ in stated):
+        stated.append((_date_near_headline(document), "visible:near_h1"))
+    chosen = next((item for item in stated if item[0] and "T" in item[0]), None) or next(
+        (item for item in stated if item[0]), (None, None)
     )
+    draft.published_at, draft.published_source = chosen
     return finish(page, snapshot, draft)
 
 
@@ -175,10 +208,8 @@ def _from_text(page: RawPage, snapshot: Snapshot) -> Article:
         # Without a portal header line or an archive header, plain text is any text
         # file at all (a log, /etc/passwd): never an article.
         raise NotAnArticle("plain text without a portal header line (时间/来源) or an archive header")
-    title = snapshot.header_title or (lines[start] if start < len(lines) else None)
+    title = lines[start] if start < len(lines) else None
     body = lines[start:]
-    if body and body[0] == title:
-        body = body[1:]
     body, body_author = tidy(body, extra)
     draft = Draft(
         title=title,

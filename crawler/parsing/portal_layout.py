@@ -65,6 +65,8 @@ DATE_CLASSES = frozenset(
 )  # fmt: skip
 DATE_IDS = frozenset({"pubtime_baidu", "pubTime"})
 DATE_PREFIXES = ("time-",)  # ifeng
+# "box-text-time", "pub_date": a class named for the time it holds.
+DATE_SUFFIXES = ("-time", "_time", "-date", "_date")
 
 # Credit lines outside the container ("本文来源：新华社 责任编辑：李曦", sina's
 # <a class="source">参考消息</a>), by class token or id.
@@ -116,7 +118,7 @@ def _container_rank(ident: str | None, classes: list[str], on_sina: bool) -> int
 def _is_date_line(element: HtmlElement, ident: str | None, classes: list[str]) -> bool:
     if ident in DATE_IDS or not DATE_CLASSES.isdisjoint(classes):
         return True
-    if any(name.startswith(DATE_PREFIXES) for name in classes):
+    if any(name.startswith(DATE_PREFIXES) or name.endswith(DATE_SUFFIXES) for name in classes):
         return True
     # people.com.cn: <div class="box01"><div class="fl">2019年06月15日08:18 来源：…
     parent = element.getparent()
@@ -128,7 +130,7 @@ def scan(document: HtmlDocument, url: str) -> Layout:
     on_sina = registrable_domain(urlsplit(url).hostname or "") in _SINA_DOMAINS
     layout = Layout()
     best_rank: int | None = None
-    for element in document.tree.iter("div", "article", "span", "p", "em", "time", "section"):
+    for element in document.tree.iter("div", "article", "span", "p", "em", "time", "section", "td"):
         ident, class_attr = element.get("id"), element.get("class")
         if ident is None and class_attr is None:
             continue

@@ -151,6 +151,9 @@ def classify(content: str) -> Form:
     return "text"
 
 
+_CORPUS_WRAPPER = re.compile(r"\A\s*<text\s+id=[\"'][^>]*>\s*(?=<)", re.IGNORECASE)
+
+
 def read_snapshot(page: RawPage) -> Snapshot:
     """Check, decode and classify a page; raise ``ParseError`` for bad input."""
     _check_bytes(page.body)
@@ -167,6 +170,10 @@ def read_snapshot(page: RawPage) -> Snapshot:
         content = content[header.end() :]
         if not content.strip():
             raise ParseError("archived snapshot has a header but no content")
+    # Crawl corpora of the 2000s (CleanEval and its successors) wrap each page in
+    # <text id=URL title=…>; left in, it becomes the document root and hides <html>.
+    if wrapper := _CORPUS_WRAPPER.match(content):
+        content = content[wrapper.end() :].removesuffix("</text>").rstrip()
     form = classify(content)
     if form == "html":
         reason = truncation_reason(content)

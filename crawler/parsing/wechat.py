@@ -13,11 +13,19 @@ import re
 from lxml.etree import XPath
 
 from crawler.items import Article
-from crawler.parsing import cleaning, markdown
+from crawler.parsing import cleaning, furniture, markdown
 from crawler.parsing.credits import take_credits
 from crawler.parsing.dates import from_epoch, parse_chinese
 from crawler.parsing.html import HtmlDocument, block_lines, load_document
-from crawler.parsing.page import NotAnArticle, RawPage
+from crawler.parsing.page import (
+    EMPTY,
+    ERROR,
+    IMAGE_POST,
+    INTERSTITIAL,
+    TAKEDOWN,
+    NotAnArticle,
+    RawPage,
+)
 from crawler.parsing.record import Draft, canonical_href, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
 from crawler.parsing.text import clean_line
@@ -29,28 +37,41 @@ _AUTHOR = XPath("//*[@id='js_author_name']")
 _REPOSTED_FROM = XPath("//*[contains(@class, 'original_primary_nickname')]")
 _ERROR_MESSAGE = XPath(
     "//*[contains(@class, 'weui-msg__title')] | //*[contains(@class, 'mesg-block')]//p"
+    " | //*[contains(@class, 'weui-msg__desc')]"
 )
+_ERROR_AREA = XPath("//*[contains(concat(' ', @class, ' '), ' weui-msg ')]")
+_PUBLISH_TIME = XPath("string(//*[@id='publish_time'])")
 
 # Page states WeChat serves instead of an article, by the message it shows.
 _UNAVAILABLE = {
-    "该内容已被发布者删除": "WeChat article deleted by its author",
-    "此内容因违规无法查看": "WeChat article removed for a content violation",
-    "该内容暂时无法查看": "WeChat article temporarily unavailable",
-    "链接已过期": "WeChat link expired",
-    "此内容因涉嫌违反相关法律法规和政策": "WeChat article removed under laws and regulations",
-    "该公众号已迁移": "WeChat account migrated",
+    "该内容已被发布者删除": ("WeChat article deleted by its author", TAKEDOWN),
+    "此内容因违规无法查看": ("WeChat article removed for a content violation", TAKEDOWN),
+    "该内容暂时无法查看": ("WeChat article temporarily unavailable", TAKEDOWN),
+    "链接已过期": ("WeChat link expired", ERROR),
+    "此内容因涉嫌违反相关法律法规和政策": ("WeChat article removed under laws and regulations", TAKEDOWN),
+    "该公众号已迁移": ("WeChat account migrated", TAKEDOWN),
+    "参数错误": ("WeChat error page: invalid parameters (参数错误)", ERROR),
+    "环境异常": ("WeChat verification check instead of the article (环境异常)", INTERSTITIAL),
+    "完成验证后即可继续访问": ("WeChat verification check instead of the article", INTERSTITIAL),
 }
 
 # Publication time, most precise first: epoch seconds, then a stated time, then a date.
+# Templates from 2016 to 2026 put it in ``var ct``, ``create_time`` (a var, an
+# object key, or the fallback of ``getXmlValue``) or ``publish_time``.
 _EPOCH = (
-    re.compile(r"""var\s+ct\s*=\s*["'](\d{9,11})["']"""),
-    re.compile(r"""var\s+create_time\s*=\s*["'](\d{9,11})["']"""),
-    re.compile(r"""\bori_create_time\s*:\s*["'](\d{9,11})["']"""),
-    re.compile(r"""\bcreate_time\s*:\s*["'](\d{9,11})["']"""),
+    # Every pattern starts with a literal, so the search of a 2-3 MB page stays fast.
+    ("script:ct", re.compile(r"""ct\s*=\s*["']?(\d{9,11})\b""")),
+    ("script:ori_create_time", re.compile(r"""ori_create_time\s*:\s*["'](\d{9,11})["']""")),
+    ("script:create_time", re.compile(r"""create_time["']?\s*[:=]\s*["']?(\d{9,11})\b""")),
+    ("script:create_time", re.compile(r"""create_time\.DATA['"]\)\s*:\s*['"](\d{9,11})['"]""")),
 )
+# ``ct`` is a variable only after "var ", "d." or "window." (not the end of "object").
+_CT_OWNER = re.compile(r"(?:\bvar\s+|\bd\.|\bwindow\.)$")
 _STATED_TIME = (
-    re.compile(r"""\bcreate_time\s*:\s*JsDecode\(\s*'([^']{8,25})'\s*\)"""),
-    re.compile(r"""var\s+publish_time\s*=\s*["'](\d{4}-\d{2}-\d{2}[^"']{0,10})["']"""),
+    ("script:create_time", re.compile(r"""create_time\s*:\s*JsDecode\(\s*'([^']{8,25})'\s*\)""")),
+    ("script:publish_time", re.compile(
+        r"""publish_time["']?\s*[:=]\s*["'](\d{4}-\d{2}-\d{2}[^"']{0,10})["']"""
+    )),
 )
 _NICKNAME = (
     re.compile(r"""var\s+nickname\s*=\s*(?:htmlDecode\()?\s*["']([^"'\n]{1,60})["']"""),
@@ -78,6 +99,9 @@ _FURNITURE = (
     re.compile(r"^(?:预览时标签不可点|微信扫一扫|Scan to Follow)"),
     re.compile(r"^[（(]?(?:图|图片|配图|视频)\s*[/／|｜:：丨]"),  # "（图/社交媒体截图）"
     re.compile(r"^(?:欢迎分享到朋友圈|投稿\s*[|｜:：丨])"),
+    *furniture.PROMO,
+    # Sign-up calls: "请关注XX微信公众号…", short lines only (a news line may mention an account).
+    re.compile(r"^(?=.{0,80}$).*(?:关注|關注).{0,15}(?:公众号|公眾號|视频号|視頻號)"),
 )
 
 
@@ -99,11 +123,21 @@ def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
     return None
 
 
-def _published(raw_html: str) -> str | None:
-    epoch = _first(_EPOCH, raw_html)
-    if epoch:
-        return from_epoch(epoch)
-    return parse_chinese(_first(_STATED_TIME, raw_html))
+def _published(raw_html: str, document: HtmlDocument) -> tuple[str | None, str | None]:
+    """The publication time and where it was read."""
+    for source, pattern in _EPOCH:
+        for match in pattern.finditer(raw_html):
+            if source == "script:ct" and not _CT_OWNER.search(raw_html, max(0, match.start() - 12), match.start()):
+                continue
+            if value := from_epoch(match.group(1)):
+                return value, source
+            break
+    for source, pattern in _STATED_TIME:
+        if (match := pattern.search(raw_html)) and (value := parse_chinese(match.group(1))):
+            return value, source
+    # Filled in by the page's script: present in browser-saved copies.
+    value = parse_chinese(clean_line(_PUBLISH_TIME(document.tree)))
+    return (value, "visible:#publish_time") if value else (None, None)
 
 
 def _tidy_body(lines: list[str], extra: dict[str, str]) -> tuple[list[str], str | None]:
@@ -118,49 +152,62 @@ def _tidy_body(lines: list[str], extra: dict[str, str]) -> tuple[list[str], str 
 
 def _from_markdown(page: RawPage, snapshot: Snapshot) -> Article:
     text = snapshot.content
-    title = snapshot.header_title or markdown.heading(text)
+    title = markdown.heading(text)
     extra: dict[str, str] = {}
     for line in text.splitlines():
         # The account name is rendered as a javascript: link right under the headline.
         for label, href in markdown.links(line):
             if href.lower().startswith("javascript:") and clean_line(label):
                 extra.setdefault("account", clean_line(label))
-    lines = [line for line in markdown.render(text) if clean_line(line) != clean_line(title or "")]
+    lines = [line for line in markdown.render(text) if clean_line(line) != clean_line(snapshot.header_title or title or "")]
     lines, author = _tidy_body(lines, extra)
     draft = Draft(title=title, author=author, lines=lines, extra=extra)
     return finish(page, snapshot, draft)
 
 
 def _script_lines(text: str) -> list[str]:
-    """Lines of a ``content_noencode`` value: HTML for articles, plain text for share posts."""
+    """Lines of a ``content_noencode`` value: HTML for articles, plain text for share posts.
+
+    Share-post text still carries inline markup (topic links ``<a class="wx_topic_link">``).
+    """
     if text.lstrip().startswith("<"):
         return block_lines(load_document(text, fragment=True).tree)
-    lines = (clean_line(_MARKDOWN_BOLD.sub("", line)) for line in text.splitlines())
+    lines = []
+    for line in text.splitlines():
+        if "<" in line and ">" in line:
+            line = " ".join(block_lines(load_document(line, fragment=True).tree))
+        lines.append(clean_line(_MARKDOWN_BOLD.sub("", line)))
     return [line for line in lines if line]
 
 
-def _unavailable_reason(document: HtmlDocument) -> str:
+def _unavailable(document: HtmlDocument) -> NotAnArticle:
+    """What WeChat served instead of the article, by the message it shows."""
     messages = [clean_line(el.text_content()) for el in _ERROR_MESSAGE(document.tree)]
     messages.append(document.title_tag)
+    # Some error templates put the message straight in .weui-msg, with no title element.
+    messages.extend(clean_line(el.text_content())[:200] for el in _ERROR_AREA(document.tree))
     for message in messages:
-        for marker, reason in _UNAVAILABLE.items():
+        for marker, (reason, kind) in _UNAVAILABLE.items():
             if marker in message:
-                return reason
-    return "WeChat page without article content"
+                return NotAnArticle(reason, kind=kind)
+    return NotAnArticle("WeChat page without article content", kind=EMPTY)
 
 
 def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
     raw = snapshot.content
     document = load_document(raw, fragment=snapshot.form == "fragment")
     content = _CONTENT(document.tree)
+    if content:
+        furniture.strip(content[0], (*furniture.COMMON, *furniture.PROMO), lists=True)
     lines = block_lines(content[0]) if content else []
     script_text = _CONTENT_NOENCODE.search(raw)
-    if script_text and (_first((_SHOW_TYPE,), raw) in _SHARE_POST_TYPES or not lines):
+    show_type = _first((_SHOW_TYPE,), raw)
+    if script_text and (show_type in _SHARE_POST_TYPES or not lines):
         lines = _script_lines(_js_unescape(script_text.group(1)))
     if not lines:
         if content or script_text:
-            raise NotAnArticle("WeChat post without text (image-only)")
-        raise NotAnArticle(_unavailable_reason(document))
+            raise NotAnArticle("WeChat post without text (image-only)", kind=IMAGE_POST)
+        raise _unavailable(document)
 
     extra: dict[str, str] = {}
     account = next((clean_line(el.text_content()) for el in _ACCOUNT(document.tree)), "")
@@ -175,13 +222,11 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
     byline = next((clean_line(el.text_content()) for el in _AUTHOR(document.tree)), "")
     author = byline or document.meta_value("author", "og:article:author") or body_author
     draft = Draft(
-        title=title,
-        published_at=_published(raw),
-        author=author,
-        lines=lines,
-        extra=extra,
-        canonical_href=canonical_href(document),
+        title=title, author=author, lines=lines, extra=extra, canonical_href=canonical_href(document)
     )
+    draft.offer_published(*_published(raw, document))
+    if show_type in _SHARE_POST_TYPES:
+        extra["page_kind"] = IMAGE_POST if show_type == "8" else "text_post"
     return finish(page, snapshot, draft)
 
 

@@ -19,7 +19,10 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.middlewares.conditional import NotModified
 from crawler.outlets import ConfigError, Outlet, load_outlets
-from crawler.parsing import ParseError, RawPage, parse
+from crawler.parsing import NotAnArticle, ParseError, RawPage, parse
+from crawler.parsing.health import STATS_PREFIX as HEALTH_PREFIX
+from crawler.parsing.health import health_marks
+from crawler.parsing.page import LISTING
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
@@ -185,7 +188,7 @@ class OutletSpider(scrapy.Spider):
 
     # -- reading ----------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Article]:
+    def parse_article(self, response: Response) -> Iterable[Article | scrapy.Request]:
         limit = self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
         if len(response.body) > limit:  # replayed files are not bounded by DOWNLOAD_MAXSIZE
             url = response.meta.get(PAGE_URL, response.url)
@@ -204,12 +207,42 @@ class OutletSpider(scrapy.Spider):
             fetched_at=response.meta.get(FETCHED_AT) or datetime.now(UTC),
         )
         try:
-            yield parse(page, self.parser)
+            article = parse(page, self.parser)
+        except NotAnArticle as exc:
+            # Every page that is not stored is counted by what it turned out to be.
+            self.crawler.stats.inc_value(f"newswatch/page_kind/{exc.kind}")
+            if exc.kind == LISTING:
+                # A home, section or topic page reached as an article: its links are
+                # discovery, not a problem.  Replayed files never lead to the network.
+                self.logger.info("listing %s: %s", page.url, exc.reason)
+                if response.meta.get(REPLAY_FILE) is None:
+                    yield from self.listing_articles(response)
+                return
+            self.report_problem(page.url, f"{exc.kind}: {exc.reason}", kind="dropped")
         except ParseError as exc:
             self.report_problem(page.url, exc.reason, kind="dropped")
         except Exception as exc:  # a parser bug met hostile bytes: count the page, keep crawling
             self.logger.exception("parser %s failed on %s", self.parser, page.url)
             self.report_problem(page.url, f"parser error: {type(exc).__name__}: {exc}"[:300], kind="error")
+        else:
+            # Parser health: per run and outlet, how many records had each field.
+            stats = self.crawler.stats
+            stats.inc_value(f"{HEALTH_PREFIX}/articles")
+            for mark in health_marks(article):
+                stats.inc_value(f"{HEALTH_PREFIX}/{mark}")
+            yield article
+
+    def listing_articles(self, response: Response) -> Iterable[scrapy.Request]:
+        """Article requests for the links of a listing page (not its further listing pages)."""
+        config = self.outlet_config
+        patterns = (config.article_patterns if config else ()) or self.default_article_patterns
+        matcher = ArticleMatcher(patterns, outlet_given=bool(config and config.article_patterns))
+        found = discover(
+            response.body, response.url, content_type="text/html", is_article=matcher, follow_patterns=()
+        )
+        self.crawler.stats.inc_value("newswatch/discovery/listing_as_article")
+        for url in found.articles:
+            yield self.article_request(url)
 
     def on_download_error(self, failure: Failure) -> None:
         if isinstance(failure.value, NotModified):  # a 304, already recorded as an unchanged sighting

@@ -31,7 +31,9 @@ DEFAULT_ARTICLE_PATTERNS: dict[str, tuple[str, ...]] = {
     "rfi": (r"/cn/[^/?#]+/\d{8}-",),
     # BBC Chinese (bbc.com/zhongwen).
     "bbc": (
-        r"/zhongwen/(simp|trad)/[a-z-]+-\d{6,}$",
+        # The Next.js template (2023-): /zhongwen/articles/<id>/simp.
+        r"/zhongwen/articles/[a-z0-9]{8,16}(?:/(?:simp|trad))?$",
+        r"/zhongwen/(simp|trad)/(?!institutional-)[a-z-]+-\d{6,}$",
         r"/zhongwen/(simp|trad)/[a-z_-]+/\d{4}/\d{2}/\d{6}_",
     ),
 }

@@ -24,13 +24,20 @@ CORPUS_GOLDENS = REPO / "tests" / "goldens" / "corpus"
 #: Seeds carry no fetch time of their own (003 and 004 carry an archive time, which wins).
 SEED_FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 #: Which parser reads which corpus folder (``english_state`` pages are ECNS/China Daily peers).
-CORPUS_PARSERS = {"wechat": "wechat", "portal": "portal", "english_state": "ecns", "bbc": "bbc"}
+CORPUS_PARSERS = {
+    "wechat": "wechat", "portal": "portal", "english_state": "ecns", "bbc": "bbc", "rfi": "rfi",
+}  # fmt: skip
+#: When the corpus pages were collected (SOURCES.md); their dates are checked against it.
+CORPUS_FETCHED_AT = datetime(2026, 11, 29, tzinfo=UTC)
 #: Characters of body kept at each end in a corpus golden.
 EDGE = 40
 #: Allowed drift of the body length from the golden.
 LENGTH_TOLERANCE = 0.10
 
-_SOURCES_ROW = re.compile(r"^\| (pages/[^ |]+) \|(?:[^|]*\|){4} (?P<url>[^|]+?) \|", re.MULTILINE)
+# Rows name a page as "pages/<folder>/<file>" or (in later sections) "<folder>/<file>".
+_SOURCES_ROW = re.compile(
+    r"^\| (?:pages/)?(?P<file>[a-z_]+/[^ |/]+\.html) \|(?:[^|]*\|){4} (?P<url>[^|]+?) \|", re.MULTILINE
+)
 
 
 def seed_files() -> list[Path]:
@@ -74,7 +81,7 @@ def source_urls() -> dict[str, str]:
     """Original URL of each corpus page, from the SOURCES.md table ("not recorded" left out)."""
     table = (CORPUS / "SOURCES.md").read_text(encoding="utf-8")
     return {
-        match.group(1): match["url"]
+        f"pages/{match['file']}": match["url"].split()[0]
         for match in _SOURCES_ROW.finditer(table)
         if match["url"].startswith("http")
     }
@@ -90,7 +97,7 @@ def corpus_page(page: Path) -> tuple[RawPage, str]:
     key = f"pages/{folder}/{page.name}"
     url = source_urls().get(key, f"fixture:{folder}/{page.name}")
     raw = RawPage(
-        url=url, body=page.read_bytes(), headers={}, outlet=folder, fetched_at=SEED_FETCHED_AT
+        url=url, body=page.read_bytes(), headers={}, outlet=folder, fetched_at=CORPUS_FETCHED_AT
     )
     return raw, CORPUS_PARSERS[folder]
 
@@ -104,6 +111,7 @@ def corpus_summary(page: Path) -> dict[str, Any]:
         article = parse(raw, parser)
     except NotAnArticle as refusal:
         summary["not_an_article"] = refusal.reason
+        summary["kind"] = refusal.kind
         return summary
     summary["expected"] = {
         "title": article.title,
@@ -121,3 +129,21 @@ def corpus_summary(page: Path) -> dict[str, Any]:
 
 def dump(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of the text without whitespace (Chinese has no word breaks)."""
+    text = re.sub(r"\s+", "", text)
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def bigram_f1(produced: str, reference: str) -> float:
+    """F1 of the bigram multisets of two texts: the body check of the corpus goldens."""
+    from collections import Counter
+
+    ours, theirs = Counter(bigrams(produced)), Counter(bigrams(reference))
+    overlap = sum((ours & theirs).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
+    return 2 * precision * recall / (precision + recall)

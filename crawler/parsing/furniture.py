@@ -1,0 +1,185 @@
+"""Furniture removed from the tree before any text is read out of it.
+
+Removing an element is cheaper and safer than removing lines afterwards: a
+consent banner or a "往期推荐" list goes whole, with its links, and trafilatura
+never weighs it as text.  Rules match an element by the whole of its own text
+(short elements only, so a paragraph that merely mentions "接受并继续" stays);
+list rules remove a heading together with the link list under it.
+
+Rules are grouped by kind (``CONSENT``, ``EMBEDS``, ``PROMO``…); ``COMMON`` is
+what any page may carry, and outlets add their own (``RFI_DATES``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml.etree import XPath
+from lxml.html import HtmlElement
+
+from crawler.parsing.text import clean_line
+
+# Elements long enough to be article text are never furniture by these rules.
+_MAX_FURNITURE_CHARS = 300
+# A block under a list heading is a list of links when most of its text is linked.
+_LINK_SHARE = 0.5
+_MAX_LIST_CHARS = 3000
+# A box whose text is this much linked is a list of links whatever its tag.
+_LINK_BOX_SHARE = 0.8
+# Elements with text of their own: furniture is a short text in its own element,
+# and skipping pure wrappers keeps this pass cheap on large pages.
+_CANDIDATES = XPath(
+    ".//*[self::p or self::span or self::strong or self::small or self::a or self::div"
+    " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
+    " or self::em or self::b or self::label or self::aside or self::figure]"
+    "[text()[normalize-space()]]"
+)
+_STRUCTURAL = XPath(
+    ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner')"
+    " or starts-with(@data-e2e, 'instagram-embed') or starts-with(@data-e2e, 'twitter-embed')"
+    " or starts-with(@data-e2e, 'youtube-embed') or starts-with(@data-e2e, 'facebook-embed')"
+    " or starts-with(@data-e2e, 'tiktok-embed')"
+    " or (self::a and starts-with(@href, '#end-of-'))"
+    " or starts-with(@id, 'end-of-')]"
+)
+
+#: Cookie and consent banners, and the notices of an embed waiting for consent.
+CONSENT = (
+    # The banner ends with its button's words: "…请点击“接受并继续”。" (a sentence quoting them goes on).
+    re.compile(r"(?:接受并继续|接受並繼續|Accept and continue|Accept all cookies)[”\"」]?\s*[。.]?$", re.I),
+    re.compile(r"^(?:允许|允許|Allow)\s*\S{1,20}\s*(?:内容|內容|content)$", re.IGNORECASE),
+    re.compile(r"^告知\s*[:：]\s*BBC\s*(?:不对外来网站内容负责|不對外來網站內容負責)"),
+    re.compile(r"^BBC\s*(?:对外部网站内容不负责任|對外部網站內容不負責任)"),
+    re.compile(r"(?:小甜饼政策|小甜餅政策|cookie policy)", re.IGNORECASE),
+)
+#: Placeholders of social and media embeds ("跳过 Instagram 帖子", "Instagram 帖子结束").
+EMBEDS = (
+    re.compile(r"^(?:跳过|跳過|Skip)\s*\S{1,20}\s*(?:帖子|貼文|内容|內容|post|content)$", re.I),
+    re.compile(r"^(?:结尾|結尾|End of)\s*\S{1,20}\s*(?:帖子|貼文|内容|內容|post|content)$", re.I),
+    re.compile(r"^\S{1,20}\s*(?:帖子|貼文)\s*(?:结束|結束|结尾|結尾)$"),
+    re.compile(r"^(?:继续浏览|繼續瀏覽)\s*\S{1,20}$"),
+    re.compile(r"^(?:你的器材不支持播放多媒体材料|您的設備不支援播放多媒體內容)$"),
+)
+#: Account promotion at the end of WeChat posts and self-media articles.
+PROMO = (
+    re.compile(r"(?:长按|長按|扫描|扫码|掃碼|识别|識別).{0,10}(?:二维码|二維碼|关注|關注|小程序)"),
+    re.compile(r"后台.{0,8}(?:回复|回覆)"),
+    re.compile(r"^(?:喜欢|喜歡)(?:此内容的人还喜欢|作者)$|^(?:赞赏|讚賞|赞赏支持|赞赏作者)$"),
+    re.compile(r"^(?:点个?|點個?)(?:赞|讚|在看)(?:吧|哦)?[!！。]?$"),
+    re.compile(r"^(?:点击|點擊|戳)?\s*[“\"「]?阅读原文[”\"」]?"),
+    re.compile(r"^(?:感谢|感謝)(?:关注|關注|阅读|閱讀)\s*[/／、]"),
+    re.compile(r"^(?:分享|收藏|点赞|在看)(?:\s*[/／、]\s*(?:分享|收藏|点赞|在看))+$"),
+)
+#: Headings of "more stories" lists: the heading and the link list under it go.
+LIST_HEADINGS = (
+    re.compile(
+        r"^(?:往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|精彩推荐|热门推荐|相关新闻|相关文章"
+        r"|猜你喜欢|为你推荐|大家都在看|更多精彩|今日推荐|编辑推荐|热点推荐|\S{0,6}新闻精选|\S{0,4}精选)"
+        r"\s*[:：|｜]?$"
+    ),
+)
+#: RFI's header lines: "发表时间： 06/02/2022 - 13:48", "更新时间：…", reading time "7 分钟".
+RFI_DATES = (
+    re.compile(r"^(?:发表时间|發表時間|更新时间|更新時間|发表|發表)\s*[:：]"),
+    re.compile(r"^(?:浏览时间|瀏覽時間|阅读时间|閱讀時間)?\s*[:：]?\s*\d{1,3}\s*(?:分钟|分鐘)$"),
+)
+
+COMMON = (*CONSENT, *EMBEDS)
+
+
+def _text(element: HtmlElement) -> str:
+    return clean_line(element.text_content())
+
+
+_INLINE = frozenset({"span", "strong", "em", "b", "a", "small", "label"})
+
+
+def _whole_block(element: HtmlElement, text: str) -> bool:
+    """An inline element counts only when it is all of its block: "点赞！" inside a sentence is prose."""
+    parent = element.getparent()
+    return element.tag not in _INLINE or parent is None or _text(parent) == text
+
+
+def _link_share(element: HtmlElement) -> float:
+    text = len(_text(element))
+    linked = sum(len(_text(link)) for link in element.iter("a"))
+    return linked / text if text else 1.0
+
+
+def _drop(element: HtmlElement) -> None:
+    if element.getparent() is not None:
+        element.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+def _is_link_list(element: HtmlElement) -> bool:
+    """A list of links: a ``ul``/``ol`` mostly linked, or any block almost all linked."""
+    if len(element.findall(".//a")) < 2 or len(_text(element)) > _MAX_LIST_CHARS:
+        return False
+    share = _link_share(element)
+    return share >= _LINK_BOX_SHARE or (element.tag in ("ul", "ol", "dl") and share >= _LINK_SHARE)
+
+
+def _drop_list(heading: HtmlElement) -> bool:
+    """The heading and the one link list that follows it (its sibling, or its parent's)."""
+    node = heading
+    # Climb while the heading is alone in its wrapper ("<div class=title><h3>往期推荐</h3></div>").
+    while node.getnext() is None and node.getparent() is not None and _text(node.getparent()) == _text(heading):
+        node = node.getparent()
+    following = node.getnext()
+    if following is not None and _is_link_list(following):
+        _drop(following)
+    elif node.getparent() is not None and _is_link_list(node.getparent()):
+        # Heading and links in one box ("<div><h3>相关新闻</h3><a/><a/>…</div>").
+        node = node.getparent()
+    else:
+        # No list we recognise: the heading stays for the outlet's line rules
+        # (a "推荐阅读" line still cuts a WeChat trailer there).
+        return False
+    _drop(node)
+    return True
+
+
+_LINK_BOXES = XPath(".//*[self::table or self::ul or self::ol or self::div][count(.//a) >= 4]")
+
+
+def strip_link_boxes(container: HtmlElement) -> int:
+    """Remove link lists (related stories, ads) nested in a known article container."""
+    removed = 0
+    for box in _LINK_BOXES(container):
+        if box is not container and box.getparent() is not None and _link_share(box) >= _LINK_BOX_SHARE:
+            _drop(box)
+            removed += 1
+    return removed
+
+
+def strip(
+    root: HtmlElement,
+    rules: Sequence[re.Pattern[str]] = COMMON,
+    *,
+    lists: bool = False,
+) -> int:
+    """Remove furniture elements under ``root``; return how many went.
+
+    ``lists`` also removes "往期推荐"-style headings with the link lists under them.
+    """
+    removed = 0
+    for element in _STRUCTURAL(root):
+        if element.getparent() is not None:
+            _drop(element)
+            removed += 1
+    for element in _CANDIDATES(root):
+        if element.getparent() is None or not isinstance(element.tag, str):
+            continue
+        raw = element.text_content()
+        if len(raw) > _MAX_FURNITURE_CHARS * 3:  # cheap bound before normalising
+            continue
+        text = clean_line(raw)
+        if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text):
+            continue
+        if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):
+            removed += _drop_list(element)
+        elif any(pattern.search(text) for pattern in rules):
+            _drop(element)
+            removed += 1
+    return removed
