@@ -46,6 +46,12 @@ NEWSWATCH_REPLAY_DIR: str | None = None
 NEWSWATCH_NEAR_DUPLICATE_THRESHOLD = os.environ.get("NEWSWATCH_NEAR_DUPLICATE_THRESHOLD")
 #: Largest page a parser accepts (bytes); larger ones are dropped with a reason.
 NEWSWATCH_MAX_PAGE_BYTES = int(_env("NEWSWATCH_MAX_PAGE_BYTES", str(8 * 1024 * 1024)))
+#: Processes that parse pages (trafilatura and lxml hold the GIL, so this is how a crawl
+#: uses more than one core); 0 parses in the crawl process itself.  Default: one per core.
+NEWSWATCH_PARSE_WORKERS = int(_env("NEWSWATCH_PARSE_WORKERS", str(len(os.sched_getaffinity(0)))))
+#: A page still parsing after this many seconds is dropped ("parse timeout after 30 s")
+#: and its worker killed; enforced by the workers' pool, so only with workers > 0.
+NEWSWATCH_PARSE_TIMEOUT = float(_env("NEWSWATCH_PARSE_TIMEOUT", "30"))
 #: Seconds between heartbeats of a running run (lets the next start spot a dead run).
 NEWSWATCH_HEARTBEAT_S = float(_env("NEWSWATCH_HEARTBEAT_S", "30"))
 

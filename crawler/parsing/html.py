@@ -137,6 +137,18 @@ def load_document(content: str, *, fragment: bool = False) -> HtmlDocument:
     )
 
 
+#: Our trafilatura.extract settings (see extract_lines); benchmarks/replay_speed.py reuses them.
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "fast": True,
+    "favor_recall": True,
+    "include_comments": False,
+    "include_tables": True,
+    "deduplicate": False,
+    "with_metadata": False,
+    "output_format": "txt",
+}
+
+
 def extract_lines(tree: HtmlElement) -> list[str]:
     """Main text by trafilatura, one paragraph a line; empty when it finds none.
 
@@ -146,16 +158,7 @@ def extract_lines(tree: HtmlElement) -> list[str]:
     mode.  Comments are excluded, and trafilatura works on its own copy, so
     ``tree`` stays usable.
     """
-    text = trafilatura.extract(
-        tree,
-        fast=True,
-        favor_recall=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        with_metadata=False,
-        output_format="txt",
-    )
+    text = trafilatura.extract(tree, **TRAFILATURA_OPTIONS)
     lines = (clean_line(_LIST_MARKER.sub("", line)) for line in (text or "").splitlines())
     return [line for line in lines if line]
 

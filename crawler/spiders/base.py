@@ -13,12 +13,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
+from crawler.inorder import InOrder
 from crawler.items import Article
 from crawler.outlets import ConfigError, Outlet, load_outlets
-from crawler.parsing import ParseError, RawPage, parse
+from crawler.parsepool import ParsePool, shared_pool
+from crawler.parseworker import Crashed, Dropped, Result, parse_page
+from crawler.parsing import RawPage
 from crawler.replay import REPLAY_FILE, ReplayProblem, request_url, scan_outlet
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
@@ -27,6 +32,8 @@ from crawler.spiders.discovery import ArticleMatcher, discover
 PAGE_URL = "newswatch_page_url"
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
+#: The article page's ticket in the order articles are stored (crawler.inorder).
+ORDER = "newswatch_order"
 
 # Every discovery and article request is revalidated with the server (ETag /
 # Last-Modified through the RFC 2616 HTTP cache): a monitoring crawler must not
@@ -47,12 +54,18 @@ class OutletSpider(scrapy.Spider):
         self.outlet = outlet or self.name
         #: The outlet's config entry (live crawls only).
         self.outlet_config: Outlet | None = None
+        self.in_order = InOrder()
+        self._pool: ParsePool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not crawler.settings.get("NEWSWATCH_REPLAY_DIR"):
             spider.configure_outlet(crawler.settings.get("NEWSWATCH_CONFIG"))
+        # An article page's turn is over once its item has been through the pipelines.
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
 
     def configure_outlet(self, config: str | None) -> None:
@@ -129,7 +142,11 @@ class OutletSpider(scrapy.Spider):
                 continue
             yield self.article_request(
                 entry.url,
-                meta={REPLAY_FILE: str(entry.path), FETCHED_AT: entry.fetched_at},
+                meta={
+                    REPLAY_FILE: str(entry.path),
+                    FETCHED_AT: entry.fetched_at,
+                    ORDER: self.in_order.ticket(),
+                },
                 # Two saved copies of one page are two sightings, both to be recorded.
                 dont_filter=True,
             )
@@ -147,12 +164,30 @@ class OutletSpider(scrapy.Spider):
 
     # -- reading ----------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Article]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Article]:
+        """Parse the page (in a worker process, see crawler.parsepool) and store in fetch order."""
+        ticket = response.meta.get(ORDER)
+        if ticket is None:  # a live crawl: the order responses arrive in
+            ticket = response.meta[ORDER] = self.in_order.ticket()
+        try:
+            result = await self._parse_response(response)
+            await maybe_deferred_to_future(self.in_order.turn(ticket))
+        except BaseException:
+            self.in_order.settle(ticket)
+            raise
+        if isinstance(result, Article):
+            yield result  # settled by the item signals, after the pipelines stored it
+            return
+        self.in_order.settle(ticket)
+        if isinstance(result, Crashed):  # a parser bug: a spider error, as before the pool
+            raise RuntimeError(f"parser {self.parser} failed on {response.url}: {result.error}\n{result.traceback}")
+        if isinstance(result, Dropped):
+            self.report_problem(response.meta.get(PAGE_URL, response.url), result.reason, kind="dropped")
+
+    async def _parse_response(self, response: Response) -> Article | Dropped | Crashed:
         limit = self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
         if len(response.body) > limit:  # replayed files are not bounded by DOWNLOAD_MAXSIZE
-            url = response.meta.get(PAGE_URL, response.url)
-            self.report_problem(url, f"page too large: {len(response.body):,} bytes (limit {limit:,})", kind="dropped")
-            return
+            return Dropped(f"page too large: {len(response.body):,} bytes (limit {limit:,})")
         page = RawPage(
             # Redirects change response.url; a fixture id must survive Scrapy's URL escaping.
             url=response.url if response.meta.get(REPLAY_FILE) is None else response.meta[PAGE_URL],
@@ -165,13 +200,38 @@ class OutletSpider(scrapy.Spider):
             outlet=self.outlet,
             fetched_at=response.meta.get(FETCHED_AT) or datetime.now(UTC),
         )
-        try:
-            yield parse(page, self.parser)
-        except ParseError as exc:
-            self.report_problem(page.url, exc.reason, kind="dropped")
+        pool = self.parse_pool()
+        result: Result
+        if pool is None:
+            result = parse_page(page, self.parser)
+        else:
+            result = await maybe_deferred_to_future(pool.parse(page, self.parser))
+        if isinstance(result, (Dropped, Crashed)):
+            return result
+        return result.article
+
+    def parse_pool(self) -> ParsePool | None:
+        """The process's parse workers, or None to parse in this process (0 workers)."""
+        workers = self.settings.getint("NEWSWATCH_PARSE_WORKERS")
+        if workers <= 0:
+            return None
+        if self._pool is None:
+            self._pool = shared_pool(workers, self.settings.getfloat("NEWSWATCH_PARSE_TIMEOUT"))
+        return self._pool
+
+    def _item_done(self, response: Response | None = None, **_: Any) -> None:
+        ticket = getattr(response, "meta", {}).get(ORDER) if response is not None else None
+        if ticket is not None:
+            self.in_order.settle(ticket)
+
+    def _request_dropped(self, request: scrapy.Request, **_: Any) -> None:
+        if (ticket := request.meta.get(ORDER)) is not None:
+            self.in_order.settle(ticket)
 
     def on_download_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
+        if request is not None and (ticket := request.meta.get(ORDER)) is not None:
+            self.in_order.settle(ticket)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)
         if response is not None:  # HttpError: the server answered, with an error status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import sys
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
@@ -35,6 +36,8 @@ def _is_ip(host: str) -> bool:
 
 def _audit(event: str, args: tuple) -> None:
     if event == "socket.connect":
+        if getattr(args[0], "family", None) == socket.AF_UNIX:
+            return  # a local IPC socket (multiprocessing's forkserver), not the network
         address = args[1]
         host = address[0] if isinstance(address, tuple) else address
         log = os.environ.get("NEWSWATCH_NETLOG")
