@@ -25,9 +25,11 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from multiprocessing.connection import Connection, wait
@@ -171,7 +173,8 @@ class ParsePool:
             process = self._context.Process(  # type: ignore[attr-defined]
                 target=worker_main, args=(child_tasks, life_r), name="newswatch-parse", daemon=True
             )
-            process.start()
+            with _main_script_hidden():
+                process.start()
             # The worker has its own copies now; ours would keep its pipes open after it dies.
             child_tasks.close()
             life_r.close()
@@ -273,6 +276,24 @@ class ParsePool:
         self._workers.clear()
         self._wake_r.close()
         self._wake_w.close()
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start a worker without making it re-run the crawl's main script.
+
+    multiprocessing re-imports ``__main__`` from its file in every new process: for
+    ``newswatch`` that is the whole CLI (Scrapy, SQLAlchemy, ...), tens of MB per worker
+    that a worker never uses.  Without ``__file__`` it is skipped; the worker's code is
+    all in ``crawler.parseworker``.
+    """
+    main = sys.modules["__main__"]
+    script = main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        if script is not None:
+            main.__file__ = script
 
 
 def _fire(deferred: Deferred[Result], result: Result) -> None:
