@@ -190,7 +190,7 @@ def run_jobs(
 
     outcomes: list[tuple[str, str, dict[str, Any]]] = []
     try:
-        process = CrawlerProcess(settings)
+        process = _CrawlerProcess(settings)
         crawlers = [process.create_crawler(job.spider) for job in jobs]
         if in_turn:
             _crawl_in_turn(process, list(zip(crawlers, jobs, strict=True)))
@@ -199,8 +199,13 @@ def run_jobs(
                 process.crawl(crawler, **job.kwargs)
         process.start()
         for crawler, job in zip(crawlers, jobs, strict=True):
-            stats = json_safe_stats(crawler.stats.get_stats())
+            try:
+                stats = json_safe_stats(crawler.stats.get_stats())
+            except RuntimeError:  # never started: a stop signal came before its turn
+                stats = {}
             outcomes.append((job.outlet, stats.get("finish_reason", "not started"), stats))
+        if any(reason == "shutdown" for _, reason, _ in outcomes):
+            outcomes = [(o, "shutdown" if r == "not started" else r, st) for o, r, st in outcomes]
     except BaseException as exc:
         close_shared_pool()
         run.abort(exc, {outlet: stats for outlet, _, stats in outcomes})
@@ -208,6 +213,20 @@ def run_jobs(
     close_shared_pool()
     run.finish(outcomes)
     return run.detail()
+
+
+class _CrawlerProcess(CrawlerProcess):
+    """Scrapy's process, except that Ctrl-C (or SIGTERM) also stops parsing at once.
+
+    Scrapy's graceful stop waits for every page in a callback, and pages waiting for a
+    parse worker would hold the run for up to NEWSWATCH_PARSE_TIMEOUT each; closing the
+    pool drops them ("parse pool closed") so the run ends as ``interrupted`` promptly.
+    (``_signal_shutdown`` is Scrapy's first-signal handler, the one hook it offers.)
+    """
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        super()._signal_shutdown(signum, frame)
+        threading.Thread(target=close_shared_pool, name="parse-pool-close", daemon=True).start()
 
 
 def _crawl_in_turn(process: CrawlerProcess, queue: list[tuple[Crawler, SpiderJob]]) -> None:

@@ -161,6 +161,31 @@ def test_killing_one_parse_worker_costs_exactly_its_page(tmp_path: Path, sqlite_
     assert summary["counts"]["new"] == 5 and summary["status"] == "finished"
 
 
+def test_ctrl_c_ends_the_run_as_interrupted_without_waiting_for_the_slow_page(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    tree = fixtures_with_slow_page(tmp_path)
+    crawl = start_replay(tree, sqlite_url, NEWSWATCH_PARSE_WORKERS="2", NEWSWATCH_PARSE_TIMEOUT="600")
+    try:
+        wait_for(lambda: stored_count(sqlite_url) == 4, 300, "the seeds before the slow page")
+        workers = parse_workers(crawl.pid)
+        wait_for(lambda: busy_worker(crawl.pid), 60, "a worker busy on the slow page")
+        crawl.send_signal(signal.SIGINT)
+        out, err = crawl.communicate(timeout=120)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    assert "Traceback" not in err, err[-3000:]
+    summary = json.loads(out)
+    assert summary["status"] == "interrupted", summary
+    # Dropped when the pool closed, not parsed to the end; wechat's crawl never started.
+    assert [(p["url"], p["reason"]) for p in summary["problems"]] == [
+        (f"fixture:rfi/{SLOW_NAME}", "parse pool closed")
+    ]
+    assert summary["counts"]["new"] == 4
+    wait_for(lambda: not any(alive(pid) for pid in workers), 15, "the workers to exit")
+
+
 def test_killing_the_crawl_process_leaves_no_parse_worker_alive(tmp_path: Path, sqlite_url: str) -> None:
     tree = fixtures_with_slow_page(tmp_path)
     crawl = start_replay(tree, sqlite_url, NEWSWATCH_PARSE_WORKERS="2", NEWSWATCH_PARSE_TIMEOUT="600")
