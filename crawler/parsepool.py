@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: How workers are started; "fork" is refused (see the module docstring).
 START_METHODS = ("forkserver", "spawn")
+#: Workers in a row dying before they are ready: the pool gives up (pages are dropped).
+MAX_STARTUP_FAILURES = 3
 #: Seconds a worker gets to exit when the pool closes before it is killed.
 CLOSE_GRACE_S = 2.0
 
@@ -100,6 +102,7 @@ class ParsePool:
         self._lock = threading.Lock()
         self._ids = count()
         self._closing = False
+        self._startup_failures = 0
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._dispatch, name="parse-pool", daemon=True)
         self._thread.start()
@@ -212,6 +215,7 @@ class ParsePool:
                 return
             if message == READY:
                 worker.ready = True
+                self._startup_failures = 0
                 return
             task_id, result = message
             job, worker.job = worker.job, None
@@ -228,6 +232,10 @@ class ParsePool:
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         logger.warning("parse worker %s died (%s)", worker.process.pid, how)
         self._remove(worker)
+        if not worker.ready:  # died starting up: replacing it would loop forever
+            self._startup_failures += 1
+            if self._startup_failures >= MAX_STARTUP_FAILURES:
+                raise RuntimeError(f"{self._startup_failures} parse workers died starting up ({how})")
         if worker.job is not None:
             self._resolve(worker.job, Dropped(f"parse worker died ({how})"))
 
