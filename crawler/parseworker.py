@@ -10,8 +10,10 @@ workers preloads just the parsers.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
+import sys
 import threading
 import traceback
 from dataclasses import dataclass
@@ -45,6 +47,8 @@ class Crashed:
 Result = Parsed | Dropped | Crashed
 #: A worker's first message: it is ready for pages.
 READY = "ready"
+#: prctl(2) option: the signal the kernel sends when the parent process dies.
+PR_SET_PDEATHSIG = 1
 
 
 def parse_page(page: RawPage, parser: str) -> Result:
@@ -68,6 +72,7 @@ def worker_main(tasks: Connection, lifeline: Connection) -> None:
     """
     # Ctrl-C in a terminal reaches the whole process group: the crawl process decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_forkserver()
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     # Start-up (imports, unpickling) is not parse time: the deadline starts after this.
     tasks.send(READY)
@@ -77,6 +82,17 @@ def worker_main(tasks: Connection, lifeline: Connection) -> None:
         except (EOFError, OSError):  # the pool closed (or the crawl process is gone)
             return
         tasks.send((task_id, parse_page(page, parser)))
+
+
+def _die_with_forkserver() -> None:
+    """Linux: SIGKILL when our parent (the forkserver, which exits with the crawl) dies.
+
+    A second line behind the lifeline, for a worker stuck in C code holding the GIL.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _exit_with_parent(lifeline: Connection) -> None:
