@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storage.fingerprint import Fingerprint
+if TYPE_CHECKING:  # a type only: parsers (which import this module) import no storage code
+    from storage.fingerprint import Fingerprint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
