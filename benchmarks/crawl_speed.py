@@ -11,9 +11,9 @@ Last-Modified) plus a plain-text URL list of them, from a threaded HTTP server o
   (b) newswatch: ``newswatch crawl`` of an outlet whose start URL is that list,
       storing every article in a fresh SQLite database with deduplication
       (robots.txt is fetched and obeyed; AutoThrottle is off, as there is no
-      remote server to be polite to).
+      remote server to be polite to), parsing in one worker process per core.
 
-It prints pages per second for both and the ratio (b)/(a). Target: (b) >= (a).
+It prints pages per second for both and the ratio (b)/(a). Target: (b)/(a) >= 2.0.
 
     .venv/bin/python benchmarks/crawl_speed.py [--pages 2000] [--threads 4]
 """
@@ -132,8 +132,9 @@ def newswatch_crawl(list_url: str, host: str, workdir: Path) -> tuple[float, dic
         "-s", "NEWSWATCH_PROGRESS_S=0",
     ]
     start = time.perf_counter()
+    workers = str(len(os.sched_getaffinity(0)))  # one parse worker per core
     result = subprocess.run(command, capture_output=True, text=True,
-                            env={**os.environ, "NEWSWATCH_HOME": str(workdir)})
+                            env={**os.environ, "NEWSWATCH_HOME": str(workdir), "NEWSWATCH_PARSE_WORKERS": workers})
     elapsed = time.perf_counter() - start
     if not result.stdout.strip():
         sys.exit(f"newswatch crawl failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -165,10 +166,10 @@ def main() -> None:
     print(f"pages: {n} on {base}")
     print(f"(a) trafilatura download+extract ({args.threads} threads): {traf_s:6.1f} s  {a:6.1f} pages/s  "
           f"({traf_ok} with text, {traf_bytes / 1e6:.1f} MB)")
-    print(f"(b) newswatch crawl into SQLite with dedup:        {news_s:6.1f} s  {b:6.1f} pages/s  "
+    print(f"(b) newswatch crawl, {len(os.sched_getaffinity(0))} parse workers, SQLite+dedup: {news_s:6.1f} s  {b:6.1f} pages/s  "
           f"({news_bytes / 1e6:.1f} MB)  status {summary['status']}")
     print("    outcomes: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()))
-    print(f"ratio (b)/(a): {b / a:.2f}  (target >= 1.0)")
+    print(f"ratio (b)/(a): {b / a:.2f}  (target >= 2.0)")
 
 
 if __name__ == "__main__":

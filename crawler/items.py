@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a type only: parsers (which import this module) import no storage code
+    from storage.fingerprint import Fingerprint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,9 +49,14 @@ class Article:
     #: The identity storage files the article under (``crawler.urls.canonical_url``);
     #: set by the canonicalisation pipeline, ``None`` straight out of a parser.
     canonical_url: str | None = None
+    #: The body's near-duplicate fingerprint when the parse worker already computed it
+    #: (``storage.fingerprint.fingerprint(body)``), so storage need not; not part of the record.
+    fingerprint: Fingerprint | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        del record["fingerprint"]
+        return record
 
     def replace(self, **changes: Any) -> Article:
         return dataclasses.replace(self, **changes)

@@ -50,6 +50,9 @@ REPLAY_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_DELAY": 0,
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    # Pages leave the scheduler in listing order (whatever their domains), the order
+    # their articles are stored in (crawler.inorder): no stored page waits on an unsent one.
+    "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
 }
 
 

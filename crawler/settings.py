@@ -60,6 +60,12 @@ NEWSWATCH_MAX_ENQUEUE_PER_START_URL = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_START_
 #: Most requests discovery may add in one crawl of one outlet: the bound on the
 #: queue, and so on memory, whatever the sites publish.
 NEWSWATCH_MAX_ENQUEUE_PER_RUN = int(_env("NEWSWATCH_MAX_ENQUEUE_PER_RUN", "50000"))
+#: Processes that parse pages (trafilatura and lxml hold the GIL, so this is how a crawl
+#: uses more than one core); 0 parses in the crawl process itself.  Default: one per core.
+NEWSWATCH_PARSE_WORKERS = int(_env("NEWSWATCH_PARSE_WORKERS", str(len(os.sched_getaffinity(0)))))
+#: A page still parsing after this many seconds is dropped ("parse timeout after 30 s")
+#: and its worker killed; enforced by the workers' pool, so only with workers > 0.
+NEWSWATCH_PARSE_TIMEOUT = float(_env("NEWSWATCH_PARSE_TIMEOUT", "30"))
 #: Seconds between heartbeats of a running run (lets the next start spot a dead run).
 NEWSWATCH_HEARTBEAT_S = float(_env("NEWSWATCH_HEARTBEAT_S", "30"))
 

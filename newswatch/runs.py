@@ -25,6 +25,7 @@ from scrapy.spiderloader import SpiderLoader
 from twisted.internet import task
 
 from crawler.deadletter import import_spool
+from crawler.parsepool import close_shared_pool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outlet_folders
 from crawler.signals import page_problem
 from crawler.stats import LOST, STORAGE_ERROR, problem_key
@@ -121,7 +122,7 @@ class Run:
         return run
 
     def record(self, article: Article) -> Outcome:
-        return self.store.record(article, self.run_id)
+        return self.store.record(article, self.run_id, article.fingerprint)
 
     def record_problem(self, url: str, reason: str, kind: str) -> None:
         self.store.record_problem(self.run_id, kind=kind, url=url, reason=reason)
@@ -171,11 +172,14 @@ def run_jobs(
     overrides: dict[str, Any] | None = None,
     problems: Sequence[ReplayProblem] = (),
     run_id: int | None = None,
+    in_turn: bool = False,
 ) -> RunDetail:
-    """Run ``jobs`` concurrently in one Scrapy process, recorded as one CrawlRun.
+    """Run ``jobs`` in one Scrapy process, recorded as one CrawlRun.
 
-    ``run_id`` adopts a run a parent process created (the scheduler does, so it can
-    close the run itself if this process is killed).
+    The crawlers run concurrently, or one after another with ``in_turn`` (replay does:
+    its articles are then stored in one fixed order, so which copy of a story is the
+    original never depends on timing).  ``run_id`` adopts a run a parent process
+    created (the scheduler does, so it can close the run itself if this process is killed).
     """
     settings = project_settings(overrides)
     run = Run.begin(
@@ -192,21 +196,62 @@ def run_jobs(
 
     outcomes: list[tuple[str, str, dict[str, Any]]] = []
     try:
-        process = CrawlerProcess(settings)
-        crawlers = []
-        for job in jobs:
-            crawler = process.create_crawler(job.spider)
-            process.crawl(crawler, **job.kwargs)
-            crawlers.append(crawler)
+        process = _CrawlerProcess(settings)
+        crawlers = [process.create_crawler(job.spider) for job in jobs]
+        if in_turn:
+            _crawl_in_turn(process, list(zip(crawlers, jobs, strict=True)))
+        else:
+            for crawler, job in zip(crawlers, jobs, strict=True):
+                process.crawl(crawler, **job.kwargs)
         process.start()
         for crawler, job in zip(crawlers, jobs, strict=True):
-            stats = json_safe_stats(crawler.stats.get_stats())
+            try:
+                stats = json_safe_stats(crawler.stats.get_stats())
+            except RuntimeError:  # never started: a stop signal came before its turn
+                stats = {}
             outcomes.append((job.outlet, stats.get("finish_reason", "not started"), stats))
+        if any(reason == "shutdown" for _, reason, _ in outcomes):
+            outcomes = [(o, "shutdown" if r == "not started" else r, st) for o, r, st in outcomes]
     except BaseException as exc:
+        close_shared_pool()
         run.abort(exc, {outlet: stats for outlet, _, stats in outcomes})
         raise
+    close_shared_pool()
     run.finish(outcomes)
     return run.detail()
+
+
+class _CrawlerProcess(CrawlerProcess):
+    """Scrapy's process, except that Ctrl-C (or SIGTERM) also stops parsing at once.
+
+    Scrapy's graceful stop waits for every page in a callback, and pages waiting for a
+    parse worker would hold the run for up to NEWSWATCH_PARSE_TIMEOUT each; closing the
+    pool drops them ("parse pool closed") so the run ends as ``interrupted`` promptly.
+    (``_signal_shutdown`` is Scrapy's first-signal handler, the one hook it offers.)
+    """
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        super()._signal_shutdown(signum, frame)
+        threading.Thread(target=close_shared_pool, name="parse-pool-close", daemon=True).start()
+
+
+def _crawl_in_turn(process: CrawlerProcess, queue: list[tuple[Crawler, SpiderJob]]) -> None:
+    """Start the first crawler; each one that finishes starts the next (none after a stop).
+
+    ``process.start()`` waits for every crawl registered by the time the previous ones end,
+    so the chain keeps the reactor running until the last crawler is done.
+    """
+    if not queue:
+        return
+    (crawler, job), rest = queue[0], queue[1:]
+
+    def next_one(result: Any) -> Any:
+        stopped = (crawler.stats.get_value("finish_reason") if crawler.stats else None) == "shutdown"
+        if not stopped:
+            _crawl_in_turn(process, rest)
+        return result
+
+    process.crawl(crawler, **job.kwargs).addBoth(next_one)
 
 
 def replay(directory: Path, *, overrides: dict[str, Any] | None = None) -> RunDetail:
@@ -232,7 +277,7 @@ def replay(directory: Path, *, overrides: dict[str, Any] | None = None) -> RunDe
         **(overrides or {}),
         "NEWSWATCH_REPLAY_DIR": str(directory.resolve()),
     }
-    return run_jobs(jobs, mode="replay", overrides=replay_overrides, problems=problems)
+    return run_jobs(jobs, mode="replay", overrides=replay_overrides, problems=problems, in_turn=True)
 
 
 class RunRecorder:

@@ -7,9 +7,6 @@ scored on its stored signature.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -17,7 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import similarity
+from storage.fingerprint import Fingerprint, body_hash, fingerprint
 from storage.models import ArticleRecord, ArticleSignature, MinhashBand
+
+__all__ = ["DedupPolicy", "Fingerprint", "Match", "body_hash", "find_original", "fingerprint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,32 +30,9 @@ class DedupPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Fingerprint:
-    body_hash: str
-    signature_bytes: bytes | None
-    band_keys: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Match:
     article_id: int
     similarity: float
-
-
-_WHITESPACE = re.compile(r"\s+")
-
-
-def body_hash(body: str) -> str:
-    """Equal for the same text whatever its whitespace or Unicode composition."""
-    normalised = _WHITESPACE.sub("", unicodedata.normalize("NFKC", body))
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-
-
-def fingerprint(body: str) -> Fingerprint:
-    signature = similarity.minhash(body)
-    # Too short a text gets no band keys (similarity.MIN_SHINGLES): only exact copies match.
-    keys = tuple(similarity.band_keys(signature))
-    return Fingerprint(body_hash(body), signature.to_bytes() if keys else None, keys)
 
 
 def find_original(

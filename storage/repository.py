@@ -202,10 +202,21 @@ class Store:
 
     # -- articles -------------------------------------------------------------
 
-    def record(self, article: ArticleLike, run_id: int | None) -> Outcome:
-        """Store one sighting of ``article``: new, changed, unchanged or a duplicate."""
+    def record(
+        self,
+        article: ArticleLike,
+        run_id: int | None,
+        fingerprint: dedup.Fingerprint | None = None,
+    ) -> Outcome:
+        """Store one sighting of ``article``: new, changed, unchanged or a duplicate.
+
+        ``fingerprint`` is ``dedup.fingerprint(article.body)`` when the caller already
+        computed it (a parse worker does, off the crawl process's core); one made from
+        another text is not trusted (its body hash, cheap to check, says so) and is redone.
+        """
         # CPU work outside the transaction, so the write lock is held briefly.
-        fingerprint = dedup.fingerprint(article.body)
+        if fingerprint is None or fingerprint.body_hash != dedup.body_hash(article.body):
+            fingerprint = dedup.fingerprint(article.body)
 
         def work(session: Session) -> Outcome:
             outcome = self._record(session, article, run_id, fingerprint)

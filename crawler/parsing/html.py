@@ -137,6 +137,18 @@ def load_document(content: str, *, fragment: bool = False) -> HtmlDocument:
     )
 
 
+#: Our trafilatura.extract settings (see extract_lines); benchmarks/replay_speed.py reuses them.
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "fast": True,
+    "favor_recall": True,
+    "include_comments": False,
+    "include_tables": True,
+    "deduplicate": False,
+    "with_metadata": False,
+    "output_format": "txt",
+}
+
+
 def extract_lines(tree: HtmlElement) -> list[str]:
     """Main text by trafilatura, one paragraph a line; empty when it finds none.
 
@@ -171,16 +183,7 @@ def _adds_teasers(text: str, fuller: str) -> bool:
 
 def _trafilatura_text(tree: HtmlElement, *, fast: bool) -> str:
     return (
-        trafilatura.extract(
-            tree,
-            fast=fast,
-            favor_recall=True,
-            include_comments=False,
-            include_tables=True,
-            deduplicate=False,
-            with_metadata=False,
-            output_format="txt",
-        )
+        trafilatura.extract(tree, **{**TRAFILATURA_OPTIONS, "fast": fast})
         or ""
     )
 

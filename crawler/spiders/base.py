@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
+from crawler.inorder import InOrder
 from crawler.items import Article
 from crawler.middlewares.conditional import NotModified
 from crawler.outlets import ConfigError, Outlet, load_outlets
-from crawler.parsing import NotAnArticle, ParseError, RawPage, parse
+from crawler.parsepool import ParsePool, shared_pool
+from crawler.parseworker import Crashed, Dropped, Result, parse_page
+from crawler.parsing import RawPage
 from crawler.parsing.health import STATS_PREFIX as HEALTH_PREFIX
 from crawler.parsing.health import health_marks
 from crawler.parsing.page import LISTING
@@ -34,6 +39,8 @@ FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
 #: The start URL a discovery request descends from (its links count against that start URL's cap).
 ROOT = "newswatch_root"
+#: The article page's ticket in the order articles are stored (crawler.inorder).
+ORDER = "newswatch_order"
 
 # Every request asks caches on the way to revalidate: a monitoring crawler must not
 # trust a heuristic freshness that would hide an edit or a new feed entry.  Article
@@ -57,12 +64,18 @@ class OutletSpider(scrapy.Spider):
         #: Requests enqueued from discovery, per start URL and in all (the enqueue caps).
         self._enqueued_from: dict[str, int] = {}
         self._enqueued = 0
+        self.in_order = InOrder()
+        self._pool: ParsePool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not crawler.settings.get("NEWSWATCH_REPLAY_DIR"):
             spider.configure_outlet(crawler.settings.get("NEWSWATCH_CONFIG"))
+        # An article page's turn is over once its item has been through the pipelines.
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
 
     def configure_outlet(self, config: str | None) -> None:
@@ -173,6 +186,9 @@ class OutletSpider(scrapy.Spider):
             except ValueError as exc:  # one unusable page never stops the rest of the folder
                 self.report_problem(str(entry.path), f"cannot replay {entry.url[:200]!r}: {exc}", kind="dropped")
                 continue
+            # The ticket only for a request that exists: an unsettled ticket would hold
+            # every later article back.
+            request.meta[ORDER] = self.in_order.ticket()
             yield request
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
@@ -188,12 +204,48 @@ class OutletSpider(scrapy.Spider):
 
     # -- reading ----------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Article | scrapy.Request]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Article | scrapy.Request]:
+        """Parse the page (in a worker process, see crawler.parsepool) and store in fetch order."""
+        ticket = response.meta.get(ORDER)
+        if ticket is None:  # a live crawl: the order responses arrive in
+            ticket = response.meta[ORDER] = self.in_order.ticket()
+        try:
+            result = await self._parse_response(response)
+            await maybe_deferred_to_future(self.in_order.turn(ticket))
+        except BaseException:
+            self.in_order.settle(ticket)
+            raise
+        if isinstance(result, Article):
+            # Parser health: per run and outlet, how many records had each field.
+            stats = self.crawler.stats
+            stats.inc_value(f"{HEALTH_PREFIX}/articles")
+            for mark in health_marks(result):
+                stats.inc_value(f"{HEALTH_PREFIX}/{mark}")
+            yield result  # settled by the item signals, after the pipelines stored it
+            return
+        self.in_order.settle(ticket)
+        url = response.meta.get(PAGE_URL, response.url)
+        if isinstance(result, Crashed):  # a parser bug met hostile bytes: count the page, keep crawling
+            self.logger.error("parser %s failed on %s: %s\n%s", self.parser, url, result.error, result.traceback)
+            self.report_problem(url, f"parser error: {result.error}"[:300], kind="error")
+            return
+        if result.kind is not None:
+            # Every page that is not stored is counted by what it turned out to be.
+            self.crawler.stats.inc_value(f"newswatch/page_kind/{result.kind}")
+        if result.kind == LISTING:
+            # A home, section or topic page reached as an article: its links are
+            # discovery, not a problem.  Replayed files never lead to the network.
+            self.logger.info("listing %s: %s", url, result.reason)
+            if response.meta.get(REPLAY_FILE) is None:
+                for request in self.listing_articles(response):
+                    yield request
+            return
+        self.report_problem(url, result.reason, kind="dropped")
+
+    async def _parse_response(self, response: Response) -> Article | Dropped | Crashed:
         limit = self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
         if len(response.body) > limit:  # replayed files are not bounded by DOWNLOAD_MAXSIZE
-            url = response.meta.get(PAGE_URL, response.url)
-            self.report_problem(url, f"page too large: {len(response.body):,} bytes (limit {limit:,})", kind="dropped")
-            return
+            return Dropped(f"page too large: {len(response.body):,} bytes (limit {limit:,})")
         page = RawPage(
             # Redirects change response.url; a fixture id must survive Scrapy's URL escaping.
             url=response.url if response.meta.get(REPLAY_FILE) is None else response.meta[PAGE_URL],
@@ -206,31 +258,33 @@ class OutletSpider(scrapy.Spider):
             outlet=self.outlet,
             fetched_at=response.meta.get(FETCHED_AT) or datetime.now(UTC),
         )
-        try:
-            article = parse(page, self.parser)
-        except NotAnArticle as exc:
-            # Every page that is not stored is counted by what it turned out to be.
-            self.crawler.stats.inc_value(f"newswatch/page_kind/{exc.kind}")
-            if exc.kind == LISTING:
-                # A home, section or topic page reached as an article: its links are
-                # discovery, not a problem.  Replayed files never lead to the network.
-                self.logger.info("listing %s: %s", page.url, exc.reason)
-                if response.meta.get(REPLAY_FILE) is None:
-                    yield from self.listing_articles(response)
-                return
-            self.report_problem(page.url, f"{exc.kind}: {exc.reason}", kind="dropped")
-        except ParseError as exc:
-            self.report_problem(page.url, exc.reason, kind="dropped")
-        except Exception as exc:  # a parser bug met hostile bytes: count the page, keep crawling
-            self.logger.exception("parser %s failed on %s", self.parser, page.url)
-            self.report_problem(page.url, f"parser error: {type(exc).__name__}: {exc}"[:300], kind="error")
+        pool = self.parse_pool()
+        result: Result
+        if pool is None:
+            result = parse_page(page, self.parser)
         else:
-            # Parser health: per run and outlet, how many records had each field.
-            stats = self.crawler.stats
-            stats.inc_value(f"{HEALTH_PREFIX}/articles")
-            for mark in health_marks(article):
-                stats.inc_value(f"{HEALTH_PREFIX}/{mark}")
-            yield article
+            result = await maybe_deferred_to_future(pool.parse(page, self.parser))
+        if isinstance(result, (Dropped, Crashed)):
+            return result
+        return result.article
+
+    def parse_pool(self) -> ParsePool | None:
+        """The process's parse workers, or None to parse in this process (0 workers)."""
+        workers = self.settings.getint("NEWSWATCH_PARSE_WORKERS")
+        if workers <= 0:
+            return None
+        if self._pool is None:
+            self._pool = shared_pool(workers, self.settings.getfloat("NEWSWATCH_PARSE_TIMEOUT"))
+        return self._pool
+
+    def _item_done(self, response: Response | None = None, **_: Any) -> None:
+        ticket = getattr(response, "meta", {}).get(ORDER) if response is not None else None
+        if ticket is not None:
+            self.in_order.settle(ticket)
+
+    def _request_dropped(self, request: scrapy.Request, **_: Any) -> None:
+        if (ticket := request.meta.get(ORDER)) is not None:
+            self.in_order.settle(ticket)
 
     def listing_articles(self, response: Response) -> Iterable[scrapy.Request]:
         """Article requests for the links of a listing page (not its further listing pages)."""
@@ -248,6 +302,8 @@ class OutletSpider(scrapy.Spider):
         if isinstance(failure.value, NotModified):  # a 304, already recorded as an unchanged sighting
             return
         request = getattr(failure, "request", None)
+        if request is not None and (ticket := request.meta.get(ORDER)) is not None:
+            self.in_order.settle(ticket)
         url = request.meta.get(PAGE_URL, request.url) if request is not None else "?"
         response = getattr(failure.value, "response", None)
         if isinstance(failure.value, PageTooLarge):  # refused before reading: bad input, not a fault

@@ -18,9 +18,9 @@ import pytest
 from crawler.parsing import NotAnArticle, parse
 from tests.support.parser_cases import (
     CORPUS,
-    bigram_f1,
     EDGE,
     LENGTH_TOLERANCE,
+    bigram_f1,
     corpus_golden_path,
     corpus_page,
     corpus_pages,
