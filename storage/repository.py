@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from storage import dedup
+from storage.changes import classify
 from storage.db import write_transaction
 from storage.models import (
     ArticleRecord,
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 OutcomeStatus = Literal["new", "changed", "unchanged", "duplicate"]
 T = TypeVar("T")
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +212,8 @@ class Store:
         # Only the outlet that first recorded an article makes its versions: the same
         # page reached through another outlet (a redirect, a cross-link) is read by
         # another parser, and its text would flip-flop between the two readings.
-        if row.content_hash == article.content_hash or row.outlet != article.outlet:
+        removed = row.lifecycle == "removed"
+        if row.outlet != article.outlet or (row.content_hash == article.content_hash and not removed):
             _update_article(session, row.id, last_seen_at=now, url=article.url)
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
@@ -223,8 +224,19 @@ class Store:
             **_article_values(article, fingerprint),
             version_count=version,
             last_seen_at=now,
+            lifecycle="live",
         )
-        _add_version(session, row.id, version, article, run_id, now)
+        previous = session.execute(
+            select(ArticleVersion.title, ArticleVersion.published_at, ArticleVersion.body).where(
+                ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
+            )
+        ).one()
+        changes = classify(
+            previous.title, article.title, previous.published_at, article.published_at, previous.body, article.body
+        )
+        # A takedown that is answered again becomes a "restored" version (with any edit it brings).
+        event = {"event": "restored", "event_reason": "returned"} if removed else {}
+        _add_version(session, row.id, version, article, run_id, now, changes=changes, **event)
         session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
         session.execute(delete(ArticleSignature).where(ArticleSignature.article_id == row.id))
         _add_fingerprint(session, row.id, fingerprint)
@@ -289,6 +301,7 @@ def _lock_article(session: Session, canonical: str) -> Row[Any] | None:
             ArticleRecord.version_count,
             ArticleRecord.duplicate_of,
             ArticleRecord.similarity,
+            ArticleRecord.lifecycle,
         )
         .where(ArticleRecord.canonical_url == canonical)
         .with_for_update()
@@ -356,9 +369,11 @@ def _add_version(
     article: ArticleLike,
     run_id: int | None,
     now: datetime,
+    **classification: Any,
 ) -> None:
     session.add(
         ArticleVersion(
+            **classification,
             article_id=article_id,
             version=version,
             url=article.url,
