@@ -27,15 +27,17 @@ from twisted.internet import task
 from crawler.deadletter import import_spool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
 from crawler.signals import page_problem
+from newswatch.alerts import after_run
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
 from storage.repository import Outcome, Store
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
     from crawler.items import Article
 
@@ -132,12 +134,18 @@ class Run:
             if _SEVERITY[this_status] > _SEVERITY[status]:
                 status, message = this_status, f"{outlet}: {this_message}"
         self.store.finish_run(self.run_id, status=status, message=message, stats=all_stats)
+        self._after_commit()
 
     def abort(self, exc: BaseException, stats: dict[str, Any]) -> None:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         self.store.finish_run(
             self.run_id, status=status, message=f"{type(exc).__name__}: {exc}", stats=stats
         )
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """The run is closed: match the watches on what it stored, send what is due."""
+        after_run(self.store.db, self.run_id)
 
     def detail(self) -> RunDetail:
         with self.store.db.read_session() as session:
