@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from crawler.deadletter import import_spool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, outlet_folders
 from crawler.signals import page_problem
 from newswatch.alerts import after_run
+from storage import lifecycle
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
@@ -284,6 +286,35 @@ class RunRecorder:
         if self.owns_run and self.run is not None:
             outlet = getattr(spider, "outlet", spider.name)
             self.run.finish([(outlet, reason, json_safe_stats(self.crawler.stats.get_stats()))])
+
+    # -- revisits (crawler.revisit.RevisitLedger) ------------------------------------
+
+    def _revisit_clock(self) -> datetime:
+        """Now, or ``NEWSWATCH_REVISIT_AT`` (tests and catching up act at a chosen time)."""
+        given = self.crawler.settings.get("NEWSWATCH_REVISIT_AT")
+        if not given:
+            return datetime.now(UTC)
+        moment = datetime.fromisoformat(str(given))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def revisits_due(self, outlet: str) -> list[tuple[int, str]]:
+        assert self.run is not None
+        limit = self.crawler.settings.getint("NEWSWATCH_REVISIT_LIMIT", 500)
+        with self.run.store.db.read_session() as session:
+            due = lifecycle.revisits_due(session, outlet, self._revisit_clock(), limit=limit)
+        return [(r.article_id, r.url) for r in due]
+
+    def record_takedown(self, article_id: int, reason: str, evidence: dict[str, Any]) -> bool:
+        assert self.run is not None
+        version = lifecycle.record_takedown(
+            self.run.store.db, article_id, reason=reason, evidence=evidence,
+            run_id=self.run.run_id, now=self._revisit_clock(),
+        )
+        return version is not None
+
+    def mark_checked(self, article_id: int) -> None:
+        assert self.run is not None
+        lifecycle.mark_checked(self.run.store.db, article_id, self._revisit_clock())
 
     def page_problem(self, url: str, reason: str, kind: str) -> None:
         assert self.run is not None
