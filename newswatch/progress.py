@@ -10,10 +10,9 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 if TYPE_CHECKING:
-    from typing import Self
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 OUTCOMES = ("new", "changed", "unchanged", "duplicate")
 

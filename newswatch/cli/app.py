@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 
 from crawler import __version__
-from crawler.outlets import config_path
-from crawler.settings import data_dir, default_database_url
 from newswatch.cli import crawl as crawl_cli
 from newswatch.cli import items, runs, schedule, watch
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
-from newswatch.cli.render import console, fail, print_json, text
+from newswatch.cli.render import console, fail, print_json, table, text
+from crawler.outlets import config_path
+from crawler.settings import data_dir, default_database_url
 
 app = typer.Typer(
     name="newswatch",

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from newswatch.cli.options import DbOption, JsonOption, state, storage_errors, with_db
 from newswatch.cli.render import console, err_console, fail, print_json, table, text
+from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from storage import locks
 from storage.db import Database
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crawler.outlets import ConfigError, format_duration, load_outlets, parse_duration
 from newswatch.cli.crawl import configured_outlets
 from newswatch.cli.options import AppState, DbOption, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
+from crawler.outlets import ConfigError, format_duration, load_outlets, parse_duration
 
 if TYPE_CHECKING:
     from apscheduler.job import Job

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from crawler.outlets import config_path as default_config_path
-from newswatch.runs import database
 from newswatch.scheduling.logs import _one_line, _safe, log
 from newswatch.scheduling.options import Options
 from storage import locks
+from newswatch.runs import database
 from storage.db import Database
 from storage.queries import RunDetail, run_detail
 from storage.repository import Store
