@@ -83,6 +83,7 @@ def mask(url: str) -> str:
         plugin = _apprise_plugin(url)
         if plugin:  # apprise knows where each service keeps its tokens
             return str(plugin.url(privacy=True)).split("?", 1)[0]
+        return url.split("://", 1)[0][:20] + "://…"  # unknown layout: anything may be a token
     rest = url[len(prefix):]
     try:
         parts = urlsplit(rest)
