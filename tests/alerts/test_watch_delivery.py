@@ -13,6 +13,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from tests.alerts.receivers import SmtpSink, WebhookReceiver, smtp, webhook  # noqa: F401
@@ -115,6 +116,17 @@ def test_a_new_watch_starts_from_now_unless_backfilled(sqlite_url: str, webhook:
 def test_webhook_500_three_times_then_200_is_delivered_once_with_attempts_shown(
     sqlite_url: str, webhook: WebhookReceiver  # noqa: F811
 ) -> None:
+    _retry_scenario(sqlite_url, webhook)
+
+
+@pytest.mark.postgres
+def test_webhook_retries_and_replays_on_postgresql(pg_url: str, webhook: WebhookReceiver) -> None:  # noqa: F811
+    _retry_scenario(pg_url, webhook)
+    _ok("replay", str(FIXTURES), "--db", pg_url)  # the same pages again: no new match on PostgreSQL either
+    assert len(webhook.accepted) == 1
+
+
+def _retry_scenario(sqlite_url: str, webhook: WebhookReceiver) -> None:  # noqa: F811
     _ok("watch", "add", "rfi-only", "--query", "张又侠 普京", "--outlet", "rfi", "--notify", webhook.url, "--db", sqlite_url)
     webhook.script = [500, 500, 500]
     _ok("replay", str(FIXTURES), "--db", sqlite_url)  # first attempt, right after the run: 500
