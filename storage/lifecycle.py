@@ -112,7 +112,7 @@ def record_takedown(
                 ArticleVersion.article_id == article_id, ArticleVersion.version == row.version_count
             )
         ).one()
-        version = row.version_count + 1
+        version: int = int(row.version_count) + 1
         session.add(
             ArticleVersion(
                 article_id=article_id,

@@ -217,3 +217,15 @@ def test_a_channel_that_cannot_work_is_refused_in_one_line_with_secrets_masked(s
         assert reason in " ".join(lines) and "Traceback" not in result.stderr
         assert "SECRETSECRETSECRET" not in result.stderr and "abcdef123456" not in result.stderr
     assert newswatch_json("watch", "list", "--db", sqlite_url) == []
+
+
+def test_watch_test_reports_each_channel(sqlite_url: str, smtp: SmtpSink, webhook: WebhookReceiver) -> None:  # noqa: F811
+    dead = WebhookReceiver()  # never started
+    _ok("watch", "add", "probe", "--query", "普京", "--notify", smtp.url, "--notify", webhook.url, "--notify", dead.url, "--db", sqlite_url)
+    result = newswatch("watch", "test", "probe", "--db", sqlite_url)
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert [line.split()[0] for line in lines] == ["ok", "ok", "FAIL"]
+    assert len(smtp.messages) == 1 and "test notification" in smtp.messages[0]["Subject"]
+    assert len(webhook.accepted) == 1 and webhook.accepted[0].json["article_id"] == 0
+    assert newswatch_json("watch", "show", "probe", "--db", sqlite_url)["deliveries"] == []  # tests bypass the outbox
