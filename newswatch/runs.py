@@ -294,7 +294,11 @@ class RunRecorder:
         given = self.crawler.settings.get("NEWSWATCH_REVISIT_AT")
         if not given:
             return datetime.now(UTC)
-        moment = datetime.fromisoformat(str(given))
+        try:
+            moment = datetime.fromisoformat(str(given))
+        except ValueError:
+            logger.error("NEWSWATCH_REVISIT_AT=%r is not an ISO 8601 time; using now", given)
+            return datetime.now(UTC)
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def revisits_due(self, outlet: str) -> list[tuple[int, str]]:
