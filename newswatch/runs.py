@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ from crawler.parsepool import close_shared_pool
 from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outlet_folders
 from crawler.signals import page_problem
 from crawler.stats import LOST, STORAGE_ERROR, problem_key
-from storage import validators
+from newswatch.alerts import after_run
+from storage import lifecycle, validators
 from storage.db import Database, open_database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
@@ -139,12 +141,18 @@ class Run:
             if _SEVERITY[this_status] > _SEVERITY[status]:
                 status, message = this_status, f"{outlet}: {this_message}"
         self.store.finish_run(self.run_id, status=status, message=message, stats=all_stats)
+        self._after_commit()
 
     def abort(self, exc: BaseException, stats: dict[str, Any]) -> None:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         self.store.finish_run(
             self.run_id, status=status, message=f"{type(exc).__name__}: {exc}", stats=stats
         )
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """The run is closed: match the watches on what it stored, send what is due."""
+        after_run(self.store.db, self.run_id)
 
     def detail(self) -> RunDetail:
         with self.store.db.read_session() as session:
@@ -334,6 +342,39 @@ class RunRecorder:
         if self.owns_run and self.run is not None:
             outlet = getattr(spider, "outlet", spider.name)
             self.run.finish([(outlet, reason, json_safe_stats(self.crawler.stats.get_stats()))])
+
+    # -- revisits (crawler.revisit.RevisitLedger) ------------------------------------
+
+    def _revisit_clock(self) -> datetime:
+        """Now, or ``NEWSWATCH_REVISIT_AT`` (tests and catching up act at a chosen time)."""
+        given = self.crawler.settings.get("NEWSWATCH_REVISIT_AT")
+        if not given:
+            return datetime.now(UTC)
+        try:
+            moment = datetime.fromisoformat(str(given))
+        except ValueError:
+            logger.error("NEWSWATCH_REVISIT_AT=%r is not an ISO 8601 time; using now", given)
+            return datetime.now(UTC)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def revisits_due(self, outlet: str) -> list[tuple[int, str]]:
+        assert self.run is not None
+        limit = self.crawler.settings.getint("NEWSWATCH_REVISIT_LIMIT", 500)
+        with self.run.store.db.read_session() as session:
+            due = lifecycle.revisits_due(session, outlet, self._revisit_clock(), limit=limit)
+        return [(r.article_id, r.url) for r in due]
+
+    def record_takedown(self, article_id: int, reason: str, evidence: dict[str, Any]) -> bool:
+        assert self.run is not None
+        version = lifecycle.record_takedown(
+            self.run.store.db, article_id, reason=reason, evidence=evidence,
+            run_id=self.run.run_id, now=self._revisit_clock(),
+        )
+        return version is not None
+
+    def mark_checked(self, article_id: int) -> None:
+        assert self.run is not None
+        lifecycle.mark_checked(self.run.store.db, article_id, self._revisit_clock())
 
     def page_problem(self, url: str, reason: str, kind: str) -> None:
         assert self.run is not None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -90,6 +91,9 @@ class CrawlRun(Base):
     error_count: Mapped[int] = mapped_column(default=0)
     #: Scrapy stats of the run (JSON-safe subset).
     stats: Mapped[dict[str, Any] | None]
+    #: When the watches were evaluated on what this run changed (None: not yet; see
+    #: newswatch.alerts: ``watch run`` catches up on finished runs still at None).
+    watched_at: Mapped[datetime | None]
 
 
 class ArticleRecord(Base):
@@ -127,6 +131,10 @@ class ArticleRecord(Base):
     #: Characters in the current body (the text itself is in the current version).
     body_chars: Mapped[int] = mapped_column(Integer)
     extra: Mapped[dict[str, Any]]
+    #: ``live`` or ``removed`` (a confirmed takedown; the last text stays in the versions).
+    lifecycle: Mapped[str] = mapped_column(String(10), default="live", server_default="live")
+    #: Last revisit that did not store a sighting (a takedown page, an anti-bot page).
+    checked_at: Mapped[datetime | None]
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.version", lazy="raise"
@@ -155,6 +163,15 @@ class ArticleVersion(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     extra: Mapped[dict[str, Any]]
     body: Mapped[str] = mapped_column(Text)
+    #: What changed from the version before (storage.changes.classify): any of ``title``,
+    #: ``date``, ``body``, or just ``cosmetic``; None for the first version and for rows
+    #: recorded before classification existed.
+    changes: Mapped[list[str] | None] = mapped_column(JSON)
+    #: ``removed`` or ``restored`` for a lifecycle version; None for a content version.
+    event: Mapped[str | None] = mapped_column(String(10))
+    #: Why (``http_404``, ``wechat_violation`` …) and what showed it (evidence, new address).
+    event_reason: Mapped[str | None] = mapped_column(String(40))
+    event_evidence: Mapped[dict[str, Any] | None]
 
     article: Mapped[ArticleRecord] = relationship(back_populates="versions", lazy="raise")
 
@@ -277,3 +294,96 @@ class CrawlDispatch(Base):
     #: The scheduler lease holder that sent it.
     dispatcher: Mapped[str] = mapped_column(String(255))
     task_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Watch(Base):
+    """A standing query: articles matching it, and the events of them to report, where."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    #: Only these outlets (empty: all).
+    outlets: Mapped[list[str]]
+    language: Mapped[str | None] = mapped_column(String(8))
+    #: Subset of new, edited, title, removed, restored.
+    events: Mapped[list[str]]
+    #: Channel URLs (apprise URLs, ``webhook+https://…``); secrets inside them stay here.
+    channels: Mapped[list[str]]
+    #: ``1h`` or ``1d`` to batch deliveries; None to send each event at once.
+    digest: Mapped[str | None] = mapped_column(String(4))
+    #: Alert on cosmetic versions too (whitespace, punctuation, furniture).
+    include_cosmetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: HMAC-SHA256 key of the webhook signatures.
+    secret: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Versions up to this article_versions.id predate the watch and never match.
+    start_version_id: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class WatchMatch(Base):
+    """One event of one article version that answered a watch: made once, whoever evaluates."""
+
+    __tablename__ = "watch_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    #: new, edited, title, removed or restored.
+    event: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(2048))
+    outlet: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[str | None] = mapped_column(String(40))
+    #: One line: what changed (diff summary, takedown reason).
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("watch_id", "article_id", "version", "event"),
+        Index("ix_watch_matches_watch_created", "watch_id", "created_at"),
+    )
+
+
+class OutboxMessage(Base):
+    """One notification to one channel: pending until sent, retried with backoff, then dead.
+
+    Written in the transaction that makes its match, so no event is lost between the
+    two; ``idempotency_key`` is unique, so no event is queued twice; a sender claims a
+    row with a short lease (``lease_until``) so two senders never send it at once.
+    """
+
+    __tablename__ = "watch_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"), index=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("watch_matches.id", ondelete="CASCADE"))
+    #: Index of the channel in the watch's channel list.
+    channel: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    #: pending, sent, failed (will be retried) or dead (gave up).
+    status: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    lease_holder: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_watch_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class DeliveryAttempt(Base):
+    """One try at sending an outbox row: when, and what went wrong."""
+
+    __tablename__ = "watch_delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("watch_outbox.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)

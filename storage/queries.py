@@ -90,6 +90,12 @@ class VersionRow:
     run_id: int | None
     extra: dict[str, Any]
     body: str
+    #: What this version changed (storage.changes): title, date, body, or cosmetic only.
+    changes: list[str] | None
+    #: A lifecycle event version: "removed" or "restored", with its reason and evidence.
+    event: str | None
+    event_reason: str | None
+    event_evidence: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

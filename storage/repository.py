@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from storage import dedup, validators
+from storage.changes import classify
 from storage.db import write_transaction
 from storage.models import (
     ArticleRecord,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +246,8 @@ class Store:
         # Only the outlet that first recorded an article makes its versions: the same
         # page reached through another outlet (a redirect, a cross-link) is read by
         # another parser, and its text would flip-flop between the two readings.
-        if row.content_hash == article.content_hash or row.outlet != article.outlet:
+        removed = row.lifecycle == "removed"
+        if row.outlet != article.outlet or (row.content_hash == article.content_hash and not removed):
             _update_article(session, row.id, last_seen_at=now, url=article.url)
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
@@ -257,8 +258,19 @@ class Store:
             **_article_values(article, fingerprint),
             version_count=version,
             last_seen_at=now,
+            lifecycle="live",
         )
-        _add_version(session, row.id, version, article, run_id, now)
+        previous = session.execute(
+            select(ArticleVersion.title, ArticleVersion.published_at, ArticleVersion.body).where(
+                ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
+            )
+        ).one()
+        changes = classify(
+            previous.title, article.title, previous.published_at, article.published_at, previous.body, article.body
+        )
+        # A takedown that is answered again becomes a "restored" version (with any edit it brings).
+        event = {"event": "restored", "event_reason": "returned"} if removed else {}
+        _add_version(session, row.id, version, article, run_id, now, changes=changes, **event)
         session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
         session.execute(delete(ArticleSignature).where(ArticleSignature.article_id == row.id))
         _add_fingerprint(session, row.id, fingerprint)
@@ -334,7 +346,7 @@ def _serialise_same_story(session: Session, fingerprint: dedup.Fingerprint) -> N
     session.execute(_ADVISORY_LOCKS, {"keys": sorted(keys)})
 
 
-def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, int | None, float | None] | None:
+def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, int | None, float | None, str] | None:
     """The few columns a sighting needs, row-locked: never the body, which is large."""
     # FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite
     # writers are already serialised by BEGIN IMMEDIATE and ignore the clause.
@@ -346,6 +358,7 @@ def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, i
             ArticleRecord.version_count,
             ArticleRecord.duplicate_of,
             ArticleRecord.similarity,
+            ArticleRecord.lifecycle,
         )
         .where(ArticleRecord.canonical_url == canonical)
         .with_for_update()
@@ -413,9 +426,11 @@ def _add_version(
     article: ArticleLike,
     run_id: int | None,
     now: datetime,
+    **classification: Any,
 ) -> None:
     session.add(
         ArticleVersion(
+            **classification,
             article_id=article_id,
             version=version,
             url=article.url,

@@ -28,7 +28,9 @@ from crawler.parsing import RawPage
 from crawler.parsing.health import STATS_PREFIX as HEALTH_PREFIX
 from crawler.parsing.health import health_marks
 from crawler.parsing.page import LISTING
+from crawler.parsing.takedown import Inconclusive, Takedown, page_state
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
+from crawler.revisit import GONE_STATUSES, REVISIT_ARTICLE, REVISIT_CONFIRM, find_ledger
 from crawler.signals import page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover
 from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
@@ -106,6 +108,9 @@ class OutletSpider(scrapy.Spider):
         )
         for request in requests:
             yield request
+        if not replay_dir:
+            for request in self.revisit_requests():
+                yield request
 
     # -- discovery -------------------------------------------------------------
 
@@ -201,6 +206,52 @@ class OutletSpider(scrapy.Spider):
             meta=meta,
             **kwargs,
         )
+
+    # -- revisits (crawler/revisit.py) ---------------------------------------------
+
+    def revisit_requests(self) -> Iterable[scrapy.Request]:
+        """Known articles due for a look: are they still there?"""
+        ledger = find_ledger(self.crawler.extensions)
+        if ledger is None or not self.settings.getbool("NEWSWATCH_REVISIT_ENABLED", True):
+            return
+        for article_id, url in ledger.revisits_due(self.outlet):
+            yield self.revisit_request(url, article_id)
+
+    def revisit_request(self, url: str, article_id: int, *, confirm: bool = False) -> scrapy.Request:
+        meta = {PAGE_URL: url, REVISIT_ARTICLE: article_id, "handle_httpstatus_list": GONE_STATUSES}
+        if confirm:
+            meta[REVISIT_CONFIRM] = True
+        # The confirmation must reach the server again, past the duplicate filter.
+        return scrapy.Request(url, callback=self.parse_revisit, errback=self.on_download_error,
+                              headers=REVALIDATE, meta=meta, dont_filter=confirm)
+
+    async def parse_revisit(self, response: Response) -> AsyncIterator[Any]:
+        article_id = response.meta[REVISIT_ARTICLE]
+        requested = response.meta[PAGE_URL]
+        headers = {k.decode("latin-1").lower(): v[-1].decode("latin-1") for k, v in response.headers.items() if v}
+        state = page_state(response.url, response.status, response.body, headers, requested_url=requested)
+        ledger = find_ledger(self.crawler.extensions)
+        stats = self.crawler.stats
+        if isinstance(state, Takedown) and ledger is not None:
+            if not response.meta.get(REVISIT_CONFIRM):
+                stats.inc_value("newswatch/revisit/suspected")
+                yield self.revisit_request(requested, article_id, confirm=True)
+                return
+            evidence = {"evidence": state.evidence, "status": response.status, "url": response.url, "new_url": state.new_url}
+            if ledger.record_takedown(article_id, state.reason, evidence):
+                stats.inc_value("newswatch/revisit/removed")
+                self.logger.warning("article %s is gone (%s): %s", requested, state.reason, state.evidence)
+            return
+        if isinstance(state, Inconclusive):
+            stats.inc_value(f"newswatch/revisit/{state.reason}")
+            self.logger.info("revisit of %s inconclusive (%s); %s", requested, state.reason,
+                             "retried next run" if state.retry else "not retried")
+            if not state.retry and ledger is not None:
+                ledger.mark_checked(article_id)
+            return
+        stats.inc_value("newswatch/revisit/present")
+        async for item in self.parse_article(response):
+            yield item
 
     # -- reading ----------------------------------------------------------------
 

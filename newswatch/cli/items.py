@@ -124,25 +124,33 @@ def history(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_
     with with_db(ctx, db).database().read_session() as session:
         _article_or_exit(session, article_id)
         versions = queries.versions(session, article_id)
-    entries = []
+    entries: list[dict[str, Any]] = []
     previous = None
     for version in versions:
         change = (
             summarise(previous.title, version.title, previous.published_at, version.published_at, previous.body, version.body).describe()
             if previous else "first seen"
         )
+        if version.event == "removed":
+            change = f"removed: {version.event_reason} ({(version.event_evidence or {}).get('evidence', '')})"
+        elif version.event == "restored":
+            change = f"restored; {change}"
         entries.append({
             "version": version.version, "fetched_at": version.fetched_at.isoformat(),
             "recorded_at": version.recorded_at.isoformat(), "content_hash": version.content_hash,
             "title": version.title, "change": change, "run_id": version.run_id,
+            # storage.changes: title/date/body, or cosmetic only (None: first or older version)
+            "kind": version.changes, "event": version.event, "event_reason": version.event_reason,
+            "event_evidence": version.event_evidence,
         })
         previous = version
     if as_json:
         print_json(entries)
         return
-    result = table("version", "fetched", "title", "change", title=f"History of article {article_id}")
+    result = table("version", "fetched", "kind", "title", "change", title=f"History of article {article_id}")
     for entry in entries:
-        result.add_row(text(entry["version"]), text(entry["fetched_at"]), text(entry["title"]), text(entry["change"]))
+        kind = entry["event"] or ",".join(entry["kind"] or []) or "—"
+        result.add_row(text(entry["version"]), text(entry["fetched_at"]), text(kind), text(entry["title"]), text(entry["change"]))
     console.print(result)
 
 

@@ -362,6 +362,25 @@ class MirrorSite:
         self._stats: dict[str, PathStats] = {}
         self._records: list[RequestRecord] = []
         self._counters: dict[str, int] = {}
+        #: Article paths answered with something else (a takedown, an anti-bot page).
+        self.replaced: dict[str, Reply] = {}
+
+    # -- takedowns -----------------------------------------------------------
+
+    def take_down(self, path: str, how: str | bytes) -> None:
+        """Answer ``path`` with ``"404"``, ``"410"``, ``"home"`` (a 302 to /) or a 200 page of these bytes."""
+        if isinstance(how, bytes):
+            reply = Reply(200, how)
+        elif how == "home":
+            reply = Reply(302, b"", headers={"Location": "/"})
+        else:
+            reply = Reply(int(how), b"<html><body><h1>Not Found</h1></body></html>")
+        with self._lock:
+            self.replaced[path] = reply
+
+    def restore(self, path: str) -> None:
+        with self._lock:
+            self.replaced.pop(path, None)
 
     # -- queries for tests ---------------------------------------------------
 
@@ -454,6 +473,8 @@ class MirrorSite:
                          headers={"Allow": "GET, HEAD"})
         if path == "/robots.txt":
             return self._robots(base)
+        if path in self.replaced:
+            return self.replaced[path]
         if path in self._by_path:
             article = self._by_path[path]
             return Reply(200, article.body, last_modified=article.published)

@@ -1,0 +1,139 @@
+"""Which stored versions answer which watch, and as which event.
+
+A watch sees the versions a run recorded (never a rescan of every article): the run
+owner calls :func:`evaluate_run` after the run commits, and ``newswatch watch run``
+calls :func:`catch_up` for runs that ended without it (a crash, a killed process).
+Matching uses the search tokenizer (``storage.textsearch``), so a watch and the web
+search agree on what 普京 finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from newswatch.textdiff import sentence_diff, summarise
+from storage import watches as store
+from storage.changes import is_cosmetic
+from storage.textsearch import Query, matches, parse_query, tokenize
+
+if TYPE_CHECKING:
+    from storage.db import Database
+    from storage.models import Watch
+    from storage.watches import VersionChange
+
+EVENTS = ("new", "edited", "title", "removed", "restored")
+DIGESTS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
+
+
+def event_of(watch: Watch, change: VersionChange) -> str | None:
+    """The event this version is for this watch, or None if the watch does not report it."""
+    if change.event in ("removed", "restored"):
+        event: str | None = change.event
+    elif change.version == 1:
+        event = "new"
+    elif is_cosmetic(change.changes) and not watch.include_cosmetic:
+        return None
+    elif change.changes and "title" in change.changes and "title" in watch.events:
+        event = "title"
+    else:
+        event = "edited"
+    return event if event in watch.events else None
+
+
+def summary_of(change: VersionChange, event: str) -> str:
+    """One line on what happened: the diff summary and the first changed sentences."""
+    if event == "new":
+        return "new article"
+    if event == "removed":
+        evidence = (change.event_evidence or {}).get("evidence", "")
+        moved = (change.event_evidence or {}).get("new_url")
+        return f"removed ({change.event_reason}): {evidence}" + (f"; now at {moved}" if moved else "")
+    if change.previous_body is None or change.previous_title is None:
+        return event
+    described = summarise(
+        change.previous_title, change.title, change.previous_published_at, change.published_at,
+        change.previous_body, change.body,
+    ).describe()
+    lines = [f"{line.tag} {line.text}" for line in sentence_diff(change.previous_body, change.body, context=0) if line.tag in "+-"]
+    detail = " | ".join(lines[:4])
+    head = "restored" if event == "restored" else described
+    return f"{head}: {detail[:400]}" if detail else head
+
+
+def due_time(watch: Watch, now: datetime) -> datetime:
+    """Now, or the watch's next digest boundary (on the hour, or at midnight UTC)."""
+    if watch.digest not in DIGESTS:
+        return now
+    if watch.digest == "1h":
+        start = now.replace(minute=0, second=0, microsecond=0)
+        return start + timedelta(hours=1)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def drafts_for(
+    watches: Sequence[Watch], changes: Iterable[VersionChange], now: datetime
+) -> list[store.MatchDraft]:
+    queries: dict[int, Query] = {w.id: parse_query(w.query) for w in watches}
+    drafts: list[store.MatchDraft] = []
+    for change in changes:
+        tokens: list[str] | None = None  # tokenized once, for every watch
+        for watch in watches:
+            if change.version_id <= watch.start_version_id:
+                continue
+            if watch.outlets and change.outlet not in watch.outlets:
+                continue
+            if watch.language and change.language != watch.language:
+                continue
+            event = event_of(watch, change)
+            if event is None:
+                continue
+            if tokens is None:
+                tokens = tokenize(change.title + "\n" + change.body)
+            if not matches(queries[watch.id], tokens):
+                continue
+            drafts.append(
+                store.MatchDraft(
+                    watch_id=watch.id,
+                    article_id=change.article_id,
+                    version=change.version,
+                    event=event,
+                    url=change.url,
+                    outlet=change.outlet,
+                    title=change.title,
+                    published_at=change.published_at,
+                    summary=summary_of(change, event),
+                    channels=len(watch.channels),
+                    due_at=due_time(watch, now),
+                )
+            )
+    return drafts
+
+
+def evaluate_run(db: Database, run_id: int, *, now: datetime) -> int:
+    """Match every active watch against the versions one run recorded; the new matches."""
+    with db.read_session() as session:
+        watches = store.list_watches(session, active_only=True)
+        changes = store.run_changes(session, run_id) if watches else []
+        for watch in watches:
+            session.expunge(watch)
+    added = store.record_matches(db, drafts_for(watches, changes, now), now=now)
+    store.mark_run_watched(db, run_id, now)
+    return added
+
+
+def catch_up(db: Database, *, now: datetime) -> int:
+    """Evaluate the runs that ended without their watch evaluation; the new matches."""
+    with db.read_session() as session:
+        pending = store.unwatched_runs(session)
+    return sum(evaluate_run(db, run_id, now=now) for run_id in pending)
+
+
+def backfill(db: Database, watch: Watch, *, now: datetime) -> int:
+    """Evaluate a new ``--backfill`` watch on every stored version, once."""
+    added = 0
+    with db.read_session() as session:
+        for batch in store.changes_after(session, watch.start_version_id):
+            added += store.record_matches(db, drafts_for([watch], batch, now), now=now)
+    return added

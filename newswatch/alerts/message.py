@@ -1,0 +1,112 @@
+"""What a notification says: one event, or a digest of several; text and our JSON schema.
+
+Webhook JSON schema ``newswatch.watch-event/1`` (one event)::
+
+    {"schema": "newswatch.watch-event/1", "idempotency_key": str, "watch": str,
+     "event": "new"|"edited"|"title"|"removed"|"restored", "article_id": int,
+     "url": str, "outlet": str, "title": str, "published_at": str|null,
+     "version": int, "change_summary": str, "link": str, "matched_at": ISO 8601 UTC}
+
+and ``newswatch.watch-digest/1``: ``{"schema", "idempotency_key", "watch", "events": [event
+objects without "schema" and "idempotency_key"]}``.  Headers: ``Idempotency-Key`` (the same
+on every retry of one delivery), ``X-Newswatch-Signature: sha256=<hex HMAC-SHA256 of the
+raw body with the watch's secret>``, ``X-Newswatch-Event``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Controls (but newline and tab) and bidi overrides: never passed on from a scraped page.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(value: str | None) -> str:
+    return _UNSAFE.sub("", value or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    watch: str
+    event: str
+    article_id: int
+    url: str
+    outlet: str
+    title: str
+    published_at: str | None
+    version: int
+    change_summary: str
+    matched_at: str
+
+    @property
+    def link(self) -> str:
+        # The article itself until the web app gives each version a page of its own.
+        return self.url
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "watch": self.watch,
+            "event": self.event,
+            "article_id": self.article_id,
+            "url": clean(self.url),
+            "outlet": self.outlet,
+            "title": clean(self.title),
+            "published_at": self.published_at,
+            "version": self.version,
+            "change_summary": clean(self.change_summary),
+            "link": clean(self.link),
+            "matched_at": self.matched_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One delivery: one event, or several when the watch is a digest."""
+
+    watch: str
+    events: tuple[Event, ...]
+    idempotency_key: str
+
+    @property
+    def kind(self) -> str:
+        return self.events[0].event if len(self.events) == 1 else "digest"
+
+    def payload(self) -> dict[str, Any]:
+        if len(self.events) == 1:
+            return {"schema": "newswatch.watch-event/1", "idempotency_key": self.idempotency_key, **self.events[0].as_dict()}
+        return {
+            "schema": "newswatch.watch-digest/1",
+            "idempotency_key": self.idempotency_key,
+            "watch": self.watch,
+            "events": [event.as_dict() for event in self.events],
+        }
+
+    def subject(self) -> str:
+        if len(self.events) == 1:
+            event = self.events[0]
+            return f"[{clean(self.watch)}] {event.event}: {clean(event.title)}"
+        return f"[{clean(self.watch)}] {len(self.events)} events"
+
+    def text(self, limit: int | None = None) -> str:
+        """Plain text; over ``limit`` characters, entries are cut but every link is kept."""
+        blocks = [_block(event) for event in self.events]
+        body = "\n\n".join(b + "\n" + clean(e.link) for b, e in zip(blocks, self.events, strict=True))
+        if limit is None or len(body) <= limit:
+            return body
+        links = sum(len(clean(e.link)) + 3 for e in self.events)
+        room = max(20, (limit - links) // len(self.events) - 2)
+        cut = "\n\n".join(
+            (b if len(b) <= room else b[: room - 1] + "…") + "\n" + clean(e.link)
+            for b, e in zip(blocks, self.events, strict=True)
+        )
+        return cut[:limit]
+
+
+def _block(event: Event) -> str:
+    published = f" ({event.published_at})" if event.published_at else ""
+    return (
+        f"{event.event.upper()} · {clean(event.outlet)}{published}\n"
+        f"{clean(event.title)}\n{clean(event.change_summary)}"
+    )

@@ -1,0 +1,91 @@
+"""Pure parts of the alerts: channel checks and masking, message limits, backoff, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from newswatch.alerts.channels import ChannelError, mask, parse_channel, signature
+from newswatch.alerts.evaluate import due_time, event_of
+from newswatch.alerts.message import Event, Notification
+from storage.outbox import backoff
+
+
+def _event(title: str = "普京<b>访华</b>\x1b[31m", summary: str = "body +2/-0 chars") -> Event:
+    return Event("putin", "edited", 7, "https://example.org/a/7.html", "bbc", title, "2024-11-08", 2, summary, "2026-11-29T00:00:00+00:00")
+
+
+def test_backoff_ladder() -> None:
+    assert [backoff(n) for n in range(1, 8)] == [
+        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+        timedelta(hours=12), timedelta(hours=12), timedelta(hours=12),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "hidden"),
+    [
+        ("tgram://123456789:AAbbCCddEEffGGhh/12345", "AAbbCCddEEffGGhh"),
+        ("mailto://user:hunter2secret@example.org?to=a@example.org", "hunter2secret"),
+        ("webhook+https://hooks.example.org/services/T000/SECRETPATHTOKEN123?sig=abcdef", "SECRETPATHTOKEN123"),
+        ("webhook+https://hooks.example.org/in?token=abcdefabcdef", "abcdefabcdef"),
+    ],
+)
+def test_mask_hides_secrets(url: str, hidden: str) -> None:
+    assert hidden not in mask(url)
+
+
+def test_parse_channel_kinds_and_refusals() -> None:
+    assert parse_channel("webhook+https://hooks.example.org/x").kind == "webhook"
+    assert parse_channel("webhook+http://127.0.0.1:9/x").target == "http://127.0.0.1:9/x"
+    assert parse_channel("mailto://user:pw@example.org").kind == "apprise"
+    for bad in ("webhook+http://example.org/x", "nope://x", "no-scheme", "webhook+https://"):
+        with pytest.raises(ChannelError):
+            parse_channel(bad)
+
+
+def test_text_is_cleaned_and_cut_to_the_limit_with_the_link_kept() -> None:
+    long = _event(summary="合作" * 2000)
+    note = Notification("putin", (long,), "k")
+    assert "\x1b" not in note.text() and "<b>访华</b>" in note.text()
+    short = note.text(limit=300)
+    assert len(short) <= 300 and short.endswith("https://example.org/a/7.html") and "…" in short
+    digest = Notification("putin", (long, _event()), "k2")
+    cut = digest.text(limit=500)
+    assert len(cut) <= 500 and cut.count("https://example.org/a/7.html") == 2
+    assert digest.payload()["schema"] == "newswatch.watch-digest/1" and len(digest.payload()["events"]) == 2
+
+
+def test_signature_is_hmac_sha256_of_the_body() -> None:
+    import hmac
+
+    assert signature("k", b"{}") == "sha256=" + hmac.new(b"k", b"{}", "sha256").hexdigest()
+
+
+def _watch(**kw: object) -> SimpleNamespace:
+    base = {"events": ["new", "edited", "title", "removed", "restored"], "include_cosmetic": False, "digest": None}
+    return SimpleNamespace(**{**base, **kw})
+
+
+def _change(version: int, changes: list[str] | None, event: str | None = None) -> SimpleNamespace:
+    return SimpleNamespace(version=version, changes=changes, event=event)
+
+
+def test_event_of() -> None:
+    watch = _watch()
+    assert event_of(watch, _change(1, None)) == "new"  # type: ignore[arg-type]
+    assert event_of(watch, _change(2, ["cosmetic"])) is None  # type: ignore[arg-type]
+    assert event_of(_watch(include_cosmetic=True), _change(2, ["cosmetic"])) == "edited"  # type: ignore[arg-type]
+    assert event_of(watch, _change(2, ["title", "body"])) == "title"  # type: ignore[arg-type]
+    assert event_of(_watch(events=["edited"]), _change(2, ["title"])) == "edited"  # type: ignore[arg-type]
+    assert event_of(watch, _change(3, None, "removed")) == "removed"  # type: ignore[arg-type]
+    assert event_of(_watch(events=["new"]), _change(3, None, "removed")) is None  # type: ignore[arg-type]
+
+
+def test_digest_due_times() -> None:
+    now = datetime(2026, 11, 29, 13, 25, tzinfo=UTC)
+    assert due_time(_watch(), now) == now  # type: ignore[arg-type]
+    assert due_time(_watch(digest="1h"), now) == datetime(2026, 11, 29, 14, 0, tzinfo=UTC)  # type: ignore[arg-type]
+    assert due_time(_watch(digest="1d"), now) == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # type: ignore[arg-type]
