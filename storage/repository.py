@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from storage import dedup
+from storage import dedup, search
 from storage.db import write_transaction
 from storage.models import (
     ArticleRecord,
@@ -217,6 +217,12 @@ class Store:
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
         version = row.version_count + 1
+        old_title, old_body = session.execute(
+            select(ArticleVersion.title, ArticleVersion.body).where(
+                ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
+            )
+        ).one()
+        search.reindex(session, row.id, old_title, old_body, article.title, article.body)
         _update_article(
             session,
             row.id,
@@ -248,6 +254,7 @@ class Store:
                 .values(duplicate_of=match.article_id, similarity=match.similarity)
             )
         _add_version(session, article_id, 1, article, run_id, now)
+        search.index_new(session, article_id, article.title, article.body)
         _add_fingerprint(session, article_id, fingerprint)
         status: OutcomeStatus = "duplicate" if match else "new"
         _add_sighting(session, run_id, article_id, 1, status, article.url, now)
