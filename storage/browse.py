@@ -287,6 +287,11 @@ def outlet_activity(session: Session, outlets: Iterable[str], *, scan: int = 100
     return {name: OutletActivity(int(counts.get(name, 0)), last.get(name)) for name in wanted}
 
 
+def stored_outlets(session: Session) -> list[str]:
+    """Every outlet name articles were stored under (replays use their folder names)."""
+    return sorted(session.scalars(select(ArticleRecord.outlet).distinct()))
+
+
 _JOBS = table("apscheduler_jobs", column("id"), column("next_run_time"))
 
 

@@ -10,7 +10,7 @@ import typer
 
 from crawler import __version__
 from newswatch.cli import crawl as crawl_cli
-from newswatch.cli import items, runs, schedule
+from newswatch.cli import items, runs, schedule, web
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from crawler.outlets import config_path
@@ -30,6 +30,7 @@ app.add_typer(crawl_cli.outlets_app, name="outlets")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(schedule.scheduler_app, name="scheduler")
 app.command()(crawl_cli.crawl)
+app.command()(web.web)
 
 #: The bundled fixtures: replayed when `newswatch replay` is given no directory.
 BUNDLED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
