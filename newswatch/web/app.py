@@ -13,10 +13,11 @@ import hmac
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
@@ -35,6 +36,9 @@ from starlette.exceptions import HTTPException
 from storage.db import Database
 
 HERE = Path(__file__).resolve().parent
+#: Ids are 32-bit integers on PostgreSQL: a larger number is refused before it reaches SQL.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, PathParam(ge=0, le=MAX_ID)]
 TOKEN_ENV = "NEWSWATCH_WEB_TOKEN"
 TOKEN_COOKIE = "newswatch_token"
 

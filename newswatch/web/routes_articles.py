@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from newswatch import textdiff
-from newswatch.web.app import page, session
+from newswatch.web.app import RowId, page, session
 from newswatch.web.routes_search import ERRORS, member_out
 from newswatch.web.schemas import (
     ArticleOut,
@@ -29,7 +29,7 @@ DB = Annotated[Session, Depends(session)]
 Mode = Annotated[Literal["sentence", "word"], Query(description="sentence: side by side, one sentence a row; word: inline")]
 
 
-def _versions_out(db: Session, article_id: int) -> list[VersionOut]:
+def _versions_out(db: Session, article_id: RowId) -> list[VersionOut]:
     rows = browse.versions(db, article_id)
     texts = {t.version: t for t in browse.version_texts(db, article_id)} if len(rows) > 1 else {}
     out: list[VersionOut] = []
@@ -44,7 +44,7 @@ def _versions_out(db: Session, article_id: int) -> list[VersionOut]:
     return out
 
 
-def build_article(db: Session, article_id: int) -> ArticleOut:
+def build_article(db: Session, article_id: RowId) -> ArticleOut:
     found = browse.article(db, article_id)
     if found is None:
         raise HTTPException(404, f"no article {article_id}")
@@ -70,25 +70,25 @@ ArticleId = Annotated[int, "article id"]
 
 
 @router.get("/articles/{article_id:int}.json", response_model=ArticleOut, responses=ERRORS, summary="One article")
-def article_json(db: DB, article_id: int) -> ArticleOut:
+def article_json(db: DB, article_id: RowId) -> ArticleOut:
     return build_article(db, article_id)
 
 
 @router.get("/articles/{article_id:int}", include_in_schema=False, response_class=HTMLResponse)
-def article_html(request: Request, db: DB, article_id: int) -> Response:
+def article_html(request: Request, db: DB, article_id: RowId) -> Response:
     return page(request, build_article(db, article_id), "article.html")
 
 
 @router.get("/articles/{article_id:int}/text.txt", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {}}}, **ERRORS}, summary="Current text, as plain text")
-def article_text(db: DB, article_id: int) -> Response:
+def article_text(db: DB, article_id: RowId) -> Response:
     found = browse.article(db, article_id)
     if found is None:
         raise HTTPException(404, f"no article {article_id}")
     return PlainTextResponse(f"{found.title}\n\n{found.body}\n")
 
 
-def build_history(db: Session, article_id: int) -> HistoryOut:
+def build_history(db: Session, article_id: RowId) -> HistoryOut:
     found = browse.article(db, article_id)
     if found is None:
         raise HTTPException(404, f"no article {article_id}")
@@ -96,16 +96,16 @@ def build_history(db: Session, article_id: int) -> HistoryOut:
 
 
 @router.get("/articles/{article_id:int}/history.json", response_model=HistoryOut, responses=ERRORS, summary="Versions of an article")
-def history_json(db: DB, article_id: int) -> HistoryOut:
+def history_json(db: DB, article_id: RowId) -> HistoryOut:
     return build_history(db, article_id)
 
 
 @router.get("/articles/{article_id:int}/history", include_in_schema=False, response_class=HTMLResponse)
-def history_html(request: Request, db: DB, article_id: int) -> Response:
+def history_html(request: Request, db: DB, article_id: RowId) -> Response:
     return page(request, build_history(db, article_id), "history.html")
 
 
-def _two_versions(db: Session, article_id: int, a: int, b: int) -> tuple[browse.VersionText, browse.VersionText]:
+def _two_versions(db: Session, article_id: RowId, a: RowId, b: RowId) -> tuple[browse.VersionText, browse.VersionText]:
     old, new = browse.version_text(db, article_id, a), browse.version_text(db, article_id, b)
     if old is None or new is None:
         missing = a if old is None else b
@@ -118,7 +118,7 @@ def _fields(old: browse.VersionText, new: browse.VersionText) -> list[tuple[str,
             ("author", old.author, new.author)]
 
 
-def build_diff(db: Session, article_id: int, a: int, b: int, mode: str) -> DiffOut:
+def build_diff(db: Session, article_id: RowId, a: RowId, b: RowId, mode: str) -> DiffOut:
     old, new = _two_versions(db, article_id, a, b)
     if mode == "word":
         segments = textdiff.inline_diff(old.body, new.body)
@@ -140,13 +140,13 @@ def build_diff(db: Session, article_id: int, a: int, b: int, mode: str) -> DiffO
 
 @router.get("/articles/{article_id:int}/diff/{a:int}..{b:int}.json", response_model=DiffOut, responses=ERRORS,
             summary="Difference between two versions")
-def diff_json(db: DB, article_id: int, a: int, b: int, mode: Mode = "sentence") -> DiffOut:
+def diff_json(db: DB, article_id: RowId, a: RowId, b: RowId, mode: Mode = "sentence") -> DiffOut:
     return build_diff(db, article_id, a, b, mode)
 
 
 @router.get("/articles/{article_id:int}/diff/{a:int}..{b:int}.patch", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {}}}, **ERRORS}, summary="Difference as a plain-text patch")
-def diff_patch(db: DB, article_id: int, a: int, b: int) -> Response:
+def diff_patch(db: DB, article_id: RowId, a: RowId, b: RowId) -> Response:
     old, new = _two_versions(db, article_id, a, b)
     text = textdiff.patch(f"article {article_id} version {a}", f"article {article_id} version {b}",
                           _fields(old, new), old.body, new.body)
@@ -154,7 +154,7 @@ def diff_patch(db: DB, article_id: int, a: int, b: int) -> Response:
 
 
 @router.get("/articles/{article_id:int}/diff/{a:int}..{b:int}", include_in_schema=False, response_class=HTMLResponse)
-def diff_html(request: Request, db: DB, article_id: int, a: int, b: int, mode: Mode = "sentence") -> Response:
+def diff_html(request: Request, db: DB, article_id: RowId, a: RowId, b: RowId, mode: Mode = "sentence") -> Response:
     found = browse.article(db, article_id)
     if found is None:
         raise HTTPException(404, f"no article {article_id}")

@@ -13,14 +13,14 @@ from starlette.exceptions import HTTPException
 
 from crawler.outlets import ConfigError, load_outlets
 from newswatch.scheduling.jobstore import job_id
-from newswatch.web.app import page, session
+from newswatch.web.app import MAX_ID, RowId, page, session
 from newswatch.web.routes_search import ERRORS
 from newswatch.web.schemas import OutletOut, OutletsOut, ProblemOut, RunDetailOut, RunOut, RunsOut
 from storage import browse
 
 router = APIRouter()
 DB = Annotated[Session, Depends(session)]
-After = Annotated[int | None, Query(ge=0, description="Keyset: the next_after of the previous page")]
+After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Keyset: the next_after of the previous page")]
 
 
 def run_out(row: browse.RunRow) -> RunOut:
@@ -55,7 +55,7 @@ def runs_html(request: Request, db: DB, after: After = None) -> Response:
     return page(request, build_runs(db, after), "runs.html")
 
 
-def build_run(db: Session, run_id: int) -> RunDetailOut:
+def build_run(db: Session, run_id: RowId) -> RunDetailOut:
     found = browse.run(db, run_id)
     if found is None:
         raise HTTPException(404, f"no run {run_id}")
@@ -64,12 +64,12 @@ def build_run(db: Session, run_id: int) -> RunDetailOut:
 
 
 @router.get("/runs/{run_id:int}.json", response_model=RunDetailOut, responses=ERRORS, summary="One crawl run")
-def run_json(db: DB, run_id: int) -> RunDetailOut:
+def run_json(db: DB, run_id: RowId) -> RunDetailOut:
     return build_run(db, run_id)
 
 
 @router.get("/runs/{run_id:int}", include_in_schema=False, response_class=HTMLResponse)
-def run_html(request: Request, db: DB, run_id: int) -> Response:
+def run_html(request: Request, db: DB, run_id: RowId) -> Response:
     return page(request, build_run(db, run_id), "run.html")
 
 

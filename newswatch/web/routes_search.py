@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
-from newswatch.web.app import page, session
+from newswatch.web.app import MAX_ID, page, session
 from newswatch.web.schemas import (
     ErrorOut,
     FacetOut,
@@ -42,7 +42,7 @@ Outlet = Annotated[str | None, Query(max_length=100)]
 Lang = Annotated[str | None, Query(max_length=16)]
 Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (published date)")]
 SortParam = Annotated[Literal["new", "relevance"], Query(description="new: newest first; relevance: best of the newest 1,000")]
-After = Annotated[int | None, Query(ge=0, description="Keyset: the next_after of the previous page")]
+After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Keyset: the next_after of the previous page")]
 DB = Annotated[Session, Depends(session)]
 
 
@@ -57,6 +57,10 @@ def _day(name: str, value: str | None) -> date | None:
 
 def _filters(q: str, outlet: str | None, lang: str | None, from_: str | None, to: str | None,
              sort: str, after: int | None, limit: int = 50) -> SearchFilters:
+    for name, value in (("q", q), ("outlet", outlet), ("lang", lang)):
+        # PostgreSQL refuses NUL in text; no name or word contains a control character.
+        if value and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            raise HTTPException(400, f"{name}: control characters are not allowed")
     return SearchFilters(
         q=q.strip(), outlet=outlet or None, lang=lang or None, date_from=_day("from", from_),
         date_to=_day("to", to), sort="relevance" if sort == "relevance" else "new", after=after, limit=limit,
@@ -187,7 +191,7 @@ def build_stories(db: Session, q: str, article: int | None) -> StoriesOut:
     )
 
 
-StoryArticle = Annotated[int | None, Query(ge=1, description="Show the story of this article")]
+StoryArticle = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Show the story of this article")]
 
 
 @router.get("/stories.json", response_model=StoriesOut, responses=ERRORS, summary="One story across outlets")

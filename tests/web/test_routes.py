@@ -148,7 +148,8 @@ def test_runs_and_outlets(client: TestClient) -> None:
     ("path", "status"),
     [("/articles/999999", 404), ("/articles/999999.json", 404), ("/runs/424242", 404),
      ("/search?from=yesterday", 400), ("/search.json?after=x", 422), ("/search?sort=random", 422),
-     ("/search.json?q=%22%22", 400)],
+     ("/search.json?q=%22%22", 400), ("/search.json?outlet=a%00b", 400),
+     ("/articles/9223372036854775808.json", 422), ("/articles/1/diff/1..99999999999.json", 422)],
 )
 def test_bad_requests_get_one_line_errors(client: TestClient, path: str, status: int) -> None:
     response = client.get(path)
