@@ -8,9 +8,9 @@ scored on its stored signature.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from newswatch.web.app import CSP, create_app, safe_href
 from newswatch.web.server import BindRefused, check_bind
@@ -190,3 +191,30 @@ def test_templates_autoescape_whatever_their_name(client: TestClient) -> None:
     env = client.app.state.templates.env  # type: ignore[attr-defined]
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     assert all(name.endswith(".html") for name in env.list_templates())
+
+
+@pytest.mark.postgres
+def test_pages_on_a_read_only_postgresql_database(pg_url: str) -> None:
+    from storage.db import open_database, open_readonly
+    from storage.repository import Store
+    from tests.support.factories import make_article
+
+    writer = open_database(pg_url)
+    store = Store(writer)
+    first = store.record(make_article("https://rfi.example/pg", title="會見", body="普京今天在莫斯科會見了軍事代表團。" * 3), None)
+    store.record(make_article("https://rfi.example/pg", title="會見", body="普京今天在莫斯科會見了軍事代表團和外交官。" * 3), None)
+    writer.dispose()
+    db = open_readonly(pg_url)
+    try:
+        with TestClient(create_app(db)) as pg_client:
+            hits = pg_client.get("/search.json", params={"q": "军事"}).json()["hits"]
+            assert [h["id"] for h in hits] == [first.article_id]
+            assert any(p["hit"] and p["text"] == "軍事" for p in hits[0]["snippet"])
+            assert pg_client.get("/search", params={"q": "普京", "sort": "relevance"}).status_code == 200
+            diff = pg_client.get(f"/articles/{first.article_id}/diff/1..2.json").json()
+            assert any(s["op"] == "insert" and s["text"] == "和外交官" for r in diff["rows"] for s in r["new"])
+            assert pg_client.get("/outlets.json").status_code == 200
+        with pytest.raises(Exception, match="read-only"), db.read_session() as session:
+            session.execute(text("DELETE FROM articles"))
+    finally:
+        db.dispose()
