@@ -21,10 +21,15 @@ def web(
     Example: newswatch web --port 8000, then open http://127.0.0.1:8000/
     """
     from newswatch.web.app import token_from_env
-    from newswatch.web.server import BindRefused, serve
+    from newswatch.web.server import BindRefused, check_bind, serve
     from storage.db import DatabaseError
 
     current = with_db(ctx, db)
+    try:
+        check_bind(host, token_from_env())
+    except BindRefused as exc:
+        fail(str(exc))
+        raise typer.Exit(2) from None
     # Migrate (and build the search index) first with the ordinary writer: the web
     # process itself opens the database read-only.
     current.database()
