@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--op-budget", type=float, default=20.0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the databases (their URLs are printed)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -272,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for db in dbs.values():
             db.dispose()
-        for cleanup in cleanups:
+            if args.keep:
+                log(f"kept {db.url}")
+        for cleanup in [] if args.keep else cleanups:
             cleanup()
     print("\nratios LIKE / index (p50), same run:")
     for row in results:

@@ -92,6 +92,11 @@ class _Where:
             else:
                 self.clauses.append(f"{SEARCH_TABLE} MATCH :match")
                 self.params["match"] = fts5_match(self.query)
+        # Without filters on the article row, the index alone answers: FTS5 walks its
+        # rowids (= article ids) newest first and stops after a page; no join, no sort.
+        self.index_only = not self.query.empty and not (
+            filters.outlet or filters.lang or filters.date_from or filters.date_to
+        )
         if filters.outlet:
             self.clauses.append("a.outlet = :outlet")
             self.params["outlet"] = filters.outlet
@@ -108,9 +113,17 @@ class _Where:
             self.params["date_to"] = (filters.date_to + timedelta(days=1)).isoformat()
 
     @property
+    def id_column(self) -> str:
+        if self.index_only:
+            return "s.article_id" if self.pg else f"{SEARCH_TABLE}.rowid"
+        return "a.id"
+
+    @property
     def source(self) -> str:
         if self.query.empty:
             return "articles a"
+        if self.index_only:
+            return f"{SEARCH_TABLE} s" if self.pg else SEARCH_TABLE
         if self.pg:
             return f"{SEARCH_TABLE} s JOIN articles a ON a.id = s.article_id"
         return f"{SEARCH_TABLE} JOIN articles a ON a.id = {SEARCH_TABLE}.rowid"
@@ -124,7 +137,7 @@ def search(session: Session, filters: SearchFilters, *, with_facets: bool = Fals
     """One page of articles answering ``filters`` (all articles when ``q`` is empty)."""
     where = _Where(session, filters)
     limit = max(1, min(filters.limit, PAGE_MAX))
-    id_column = "a.id"
+    id_column = where.id_column
     if filters.sort == "relevance" and not where.query.empty:
         ids = _relevance_ids(session, where, limit)
         next_after = None
@@ -153,8 +166,8 @@ def _relevance_ids(session: Session, where: _Where, limit: int) -> list[int]:
         score = f"bm25({SEARCH_TABLE})"
         order = "score ASC, id DESC"  # bm25() is smaller for better matches
     sql = (
-        f"SELECT id FROM (SELECT a.id AS id, {score} AS score FROM {where.source}{where.sql()}"
-        f" ORDER BY a.id DESC LIMIT :window) AS newest ORDER BY {order} LIMIT :n"
+        f"SELECT id FROM (SELECT {where.id_column} AS id, {score} AS score FROM {where.source}{where.sql()}"
+        f" ORDER BY {where.id_column} DESC LIMIT :window) AS newest ORDER BY {order} LIMIT :n"
     )
     params = {**where.params, "window": RELEVANCE_WINDOW, "n": limit}
     return list(session.execute(text(sql), params).scalars())
@@ -204,6 +217,7 @@ def count(session: Session, filters: SearchFilters) -> tuple[int, bool]:
 def facet_counts(session: Session, filters: SearchFilters) -> dict[str, list[FacetValue]]:
     """Counts by outlet, language and published day over every article answering ``filters``."""
     where = _Where(session, filters)
+    where.index_only = False  # facets group by article columns: the join is needed
     facets: dict[str, list[FacetValue]] = {}
     for name, expression, order in (
         ("outlet", "a.outlet", "n DESC, value"),
