@@ -32,6 +32,7 @@ from storage.models import (
     Sighting,
 )
 from storage.processes import pid_alive
+from storage.textsearch import index_text
 
 if TYPE_CHECKING:
     from storage.article import ArticleLike
@@ -70,6 +71,8 @@ class Store:
     def __init__(self, db: Database, policy: dedup.DedupPolicy | None = None) -> None:
         self.db = db
         self.policy = policy or dedup.DedupPolicy()
+        # Load the tokenizer's conversion tables now, not inside the first record's transaction.
+        index_text("軍")
 
     # -- runs -----------------------------------------------------------------
 
@@ -190,7 +193,8 @@ class Store:
         """Store one sighting of ``article``: new, changed, unchanged or a duplicate."""
         # CPU work outside the transaction, so the write lock is held briefly.
         fingerprint = dedup.fingerprint(article.body)
-        return self._write(lambda session: self._record(session, article, run_id, fingerprint))
+        tokens = index_text(article.title, article.body)
+        return self._write(lambda session: self._record(session, article, run_id, fingerprint, tokens))
 
     def _record(
         self,
@@ -198,6 +202,7 @@ class Store:
         article: ArticleLike,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
+        tokens: str,
     ) -> Outcome:
         now = utcnow()
         canonical = article.canonical_url or article.url
@@ -208,7 +213,7 @@ class Store:
                 row = _lock_article(session, canonical)
                 assert row is not None
             else:
-                return self._record_new(session, article, article_id, run_id, fingerprint, now)
+                return self._record_new(session, article, article_id, run_id, fingerprint, tokens, now)
         # Only the outlet that first recorded an article makes its versions: the same
         # page reached through another outlet (a redirect, a cross-link) is read by
         # another parser, and its text would flip-flop between the two readings.
@@ -222,7 +227,7 @@ class Store:
                 ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
             )
         ).one()
-        search.reindex(session, row.id, old_title, old_body, article.title, article.body)
+        search.reindex(session, row.id, old_title, old_body, tokens)
         _update_article(
             session,
             row.id,
@@ -244,6 +249,7 @@ class Store:
         article_id: int,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
+        tokens: str,
         now: datetime,
     ) -> Outcome:
         match = dedup.find_original(session, article_id, fingerprint, self.policy)
@@ -254,7 +260,7 @@ class Store:
                 .values(duplicate_of=match.article_id, similarity=match.similarity)
             )
         _add_version(session, article_id, 1, article, run_id, now)
-        search.index_new(session, article_id, article.title, article.body)
+        search.index_new(session, article_id, tokens)
         _add_fingerprint(session, article_id, fingerprint)
         status: OutcomeStatus = "duplicate" if match else "new"
         _add_sighting(session, run_id, article_id, 1, status, article.url, now)

@@ -104,21 +104,23 @@ def _put(db: Session | Connection, article_id: int, tokens: str) -> None:
         )
 
 
-def index_new(session: Session, article_id: int, title: str, body: str) -> None:
-    """Index a newly recorded article (inside the recording transaction)."""
-    _put(session, article_id, index_text(title, body))
+def index_new(session: Session, article_id: int, tokens: str) -> None:
+    """Index a newly recorded article (inside the recording transaction).
+
+    ``tokens`` is ``index_text(title, body)``, computed before the transaction began so
+    that the write lock is not held while Python tokenizes.
+    """
+    _put(session, article_id, tokens)
 
 
-def reindex(
-    session: Session, article_id: int, old_title: str, old_body: str, title: str, body: str
-) -> None:
-    """Replace an article's entry by its new version's text (inside the recording transaction)."""
+def reindex(session: Session, article_id: int, old_title: str, old_body: str, tokens: str) -> None:
+    """Replace an article's entry by its new version's ``tokens`` (inside the recording transaction)."""
     if not _is_pg(session):
         session.execute(
             text(f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, tokens) VALUES ('delete', :id, :tokens)"),
             {"id": article_id, "tokens": index_text(old_title, old_body)},
         )
-    _put(session, article_id, index_text(title, body))
+    _put(session, article_id, tokens)
 
 
 def stored_version(connection: Connection) -> int | None:
