@@ -245,12 +245,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--op-budget", type=float, default=20.0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--existing", action="append", default=[], metavar="BACKEND=URL",
+                        help="measure a database a --keep run left behind (no loading), e.g. sqlite=sqlite:///…")
     parser.add_argument("--keep", action="store_true", help="keep the databases (their URLs are printed)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="search-bench-"))
     results: list[dict[str, Any]] = []
+    if args.existing:
+        for spec in args.existing:
+            backend, url = spec.split("=", 1)
+            db = open_database(url)
+            with db.engine.begin() as connection:
+                size = int(connection.execute(text("SELECT count(*) FROM articles")).scalar_one())
+                connection.execute(text("ANALYZE"))
+            try:
+                results += measure(db, backend, size, args.samples, args.op_budget)
+            finally:
+                db.dispose()
+        print_ratios(results, args.json)
+        return 0
     dbs: dict[str, Database] = {}
     cleanups: list[Callable[[], None]] = []
     pool = Pool()
@@ -277,15 +292,19 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"kept {db.url}")
         for cleanup in [] if args.keep else cleanups:
             cleanup()
+    print_ratios(results, args.json)
+    return 0
+
+
+def print_ratios(results: list[dict[str, Any]], json_path: Path | None) -> None:
     print("\nratios LIKE / index (p50), same run:")
     for row in results:
         if row["method"] == "index":
             like = next(r for r in results if r["method"] == "LIKE" and all(r[k] == row[k] for k in ("backend", "size", "word", "kind")))
             print(f"  {row['backend']:8} {row['size']:>9,} {row['word']} {row['kind']:11} "
                   f"{like['p50_ms'] / max(row['p50_ms'], 0.001):8.1f}x  (index p95 {row['p95_ms']:.1f} ms)")
-    if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    return 0
+    if json_path:
+        json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
