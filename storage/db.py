@@ -6,12 +6,14 @@ import contextlib
 import fcntl
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +23,9 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage import search
+from storage.textsearch import TOKENIZER_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -167,11 +172,93 @@ def _migrate(engine: Engine, url: str) -> None:
         current = MigrationContext.configure(connection).get_current_revision()
         connection.rollback()
     if current == head:
+        if not _search_index_current(engine):
+            with _migration_lock(engine, url), engine.begin() as connection:
+                search.rebuild_if_stale(connection)
         return
     with _migration_lock(engine, url), engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        search.rebuild_if_stale(connection)
     logger.info("database migrated from %s to %s", current or "empty", head)
+
+
+def _search_index_current(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        current = search.stored_version(connection) == TOKENIZER_VERSION
+        connection.rollback()
+    return current
+
+
+def open_readonly(url: str) -> Database:
+    """Open an existing, migrated database for reading only (the web page).
+
+    SQLite is opened with ``mode=ro`` (the file must exist; nothing can be written, not
+    even by a bug); PostgreSQL sessions run every transaction READ ONLY.  The schema must
+    be at the newest migration: a read-only process cannot migrate it.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_readonly_engine(parsed.database or "")
+        else:
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={"options": "-c default_transaction_read_only=on"},
+            )
+    except NoSuchModuleError:
+        raise DatabaseError(f"unknown database kind {parsed.drivername!r} in {url!r}") from None
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(f"no driver for {parsed.drivername}: {exc.name} is not installed") from None
+    try:
+        head = ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            connection.rollback()
+    except Exception as exc:
+        engine.dispose()
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot open {shown} read-only: {first_line}") from None
+    if current != head:
+        engine.dispose()
+        raise DatabaseError(
+            f"{shown} is at schema {current or 'empty'}, this newswatch needs {head}: "
+            "run any writing command once (e.g. `newswatch replay`) to migrate it"
+        )
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return Database(url=url, engine=engine, read_session=factory, write_session=factory)
+
+
+def _sqlite_readonly_engine(path: str) -> Engine:
+    if not path or path == ":memory:" or not Path(path).expanduser().is_file():
+        raise DatabaseError(f"no SQLite database at {path or '(none)'}")
+    target = Path(path).expanduser().resolve()
+
+    def connect() -> sqlite3.Connection:
+        # The path goes into a file: URI: percent-encode it so '?' or '#' in a name stay literal.
+        connection = sqlite3.connect(
+            f"file:{quote(str(target))}?mode=ro", uri=True, check_same_thread=False,
+            timeout=SQLITE_BUSY_TIMEOUT_S,
+        )
+        connection.isolation_level = None
+        connection.execute("PRAGMA query_only=1")
+        connection.execute("PRAGMA cache_size=-32768")
+        return connection
+
+    engine = create_engine("sqlite://", creator=connect)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from storage import dedup, validators
+from storage import dedup, search, validators
 from storage.changes import classify
 from storage.db import write_transaction
 from storage.models import (
@@ -35,6 +35,7 @@ from storage.models import (
 )
 from storage.outcomes import RUN_COUNTS, OutcomeStatus
 from storage.processes import pid_alive
+from storage.textsearch import index_text
 
 if TYPE_CHECKING:
     from storage.article import ArticleLike
@@ -71,6 +72,8 @@ class Store:
     def __init__(self, db: Database, policy: dedup.DedupPolicy | None = None) -> None:
         self.db = db
         self.policy = policy or dedup.DedupPolicy()
+        # Load the tokenizer's conversion tables now, not inside the first record's transaction.
+        index_text("軍")
 
     # -- runs -----------------------------------------------------------------
 
@@ -217,9 +220,10 @@ class Store:
         # CPU work outside the transaction, so the write lock is held briefly.
         if fingerprint is None or fingerprint.body_hash != dedup.body_hash(article.body):
             fingerprint = dedup.fingerprint(article.body)
+        tokens = index_text(article.title, article.body)
 
         def work(session: Session) -> Outcome:
-            outcome = self._record(session, article, run_id, fingerprint)
+            outcome = self._record(session, article, run_id, fingerprint, tokens)
             # The page's validators now stand for this article: the next crawl may ask for a 304.
             validators.link_article(session, article.url, outcome.article_id)
             return outcome
@@ -232,6 +236,7 @@ class Store:
         article: ArticleLike,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
+        tokens: str,
     ) -> Outcome:
         now = utcnow()
         canonical = article.canonical_url or article.url
@@ -242,7 +247,7 @@ class Store:
                 row = _lock_article(session, canonical)
                 assert row is not None
             else:
-                return self._record_new(session, article, article_id, run_id, fingerprint, now)
+                return self._record_new(session, article, article_id, run_id, fingerprint, tokens, now)
         # Only the outlet that first recorded an article makes its versions: the same
         # page reached through another outlet (a redirect, a cross-link) is read by
         # another parser, and its text would flip-flop between the two readings.
@@ -252,6 +257,12 @@ class Store:
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
         version = row.version_count + 1
+        old_title, old_body = session.execute(
+            select(ArticleVersion.title, ArticleVersion.body).where(
+                ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
+            )
+        ).one()
+        search.reindex(session, row.id, old_title, old_body, tokens)
         _update_article(
             session,
             row.id,
@@ -284,6 +295,7 @@ class Store:
         article_id: int,
         run_id: int | None,
         fingerprint: dedup.Fingerprint,
+        tokens: str,
         now: datetime,
     ) -> Outcome:
         _serialise_same_story(session, fingerprint)
@@ -295,6 +307,7 @@ class Store:
                 .values(duplicate_of=match.article_id, similarity=match.similarity)
             )
         _add_version(session, article_id, 1, article, run_id, now)
+        search.index_new(session, article_id, tokens)
         _add_fingerprint(session, article_id, fingerprint)
         status: OutcomeStatus = "duplicate" if match else "new"
         _add_sighting(session, run_id, article_id, 1, status, article.url, now)

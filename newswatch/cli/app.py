@@ -14,7 +14,7 @@ from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
 from newswatch import terminal
 from newswatch.cli import crawl as crawl_cli
-from newswatch.cli import fixtures, health, items, runs, schedule, watch, workers  # noqa: F401  (health adds `outlets health`)
+from newswatch.cli import fixtures, health, items, runs, schedule, watch, web, workers  # noqa: F401  (health adds `outlets health`)
 from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, text
 from storage.outcomes import ARTICLE_OUTCOMES
@@ -37,6 +37,7 @@ app.add_typer(watch.app, name="watch")
 app.command()(crawl_cli.crawl)
 app.command()(workers.worker)
 app.command()(workers.workers)
+app.command()(web.web)
 
 #: The bundled fixtures: replayed when `newswatch replay` is given no directory.
 BUNDLED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

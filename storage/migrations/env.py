@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from storage.models import Base
+from storage.search import is_index_table
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,7 +32,8 @@ _FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    return not (type_ == "table" and name in _FOREIGN_TABLES)
+    # The search index is raw DDL (FTS5 / tsvector), built by migration 0012, not a model.
+    return not (type_ == "table" and (name in _FOREIGN_TABLES or is_index_table(name)))
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

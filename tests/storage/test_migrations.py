@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from storage.db import _alembic_config, open_database
 from storage.models import Base
+from storage.search import is_index_table
 
 
 def _schema_diff(db) -> list:  # type: ignore[no-untyped-def]
@@ -17,7 +18,9 @@ def _schema_diff(db) -> list:  # type: ignore[no-untyped-def]
             connection,
             opts={
                 "compare_type": True,
-                "include_object": lambda obj, name, type_, *_: not (type_ == "table" and name == "apscheduler_jobs"),
+                "include_object": lambda obj, name, type_, *_: not (
+                    type_ == "table" and (name == "apscheduler_jobs" or is_index_table(name))
+                ),
             },
         )
         return compare_metadata(context, Base.metadata)

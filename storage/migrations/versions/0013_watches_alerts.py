@@ -21,7 +21,7 @@ from alembic import op
 from storage.models import UtcDateTime
 
 revision: str = '0013_watches_alerts'
-down_revision: str | None = '0002'
+down_revision: str | None = '0012_search_index'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,7 +19,7 @@ from alembic import op
 from storage.models import UtcDateTime
 
 revision: str = '0015_shared_crawl_state'
-down_revision: str | None = '0002'
+down_revision: str | None = '0013_watches_alerts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The analysts' read-only web page: FastAPI routes, server-rendered Jinja2 templates, JSON twins."""
