@@ -218,7 +218,9 @@ class RunDetail:
     problems: list[ProblemRow]
 
 
-def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> RunDetail | None:
+def run_detail(
+    session: Session, run_id: int, *, problem_limit: int = 200, silent_after_s: float | None = None
+) -> RunDetail | None:
     run = session.get(CrawlRun, run_id)
     if run is None:
         return None
@@ -229,7 +231,8 @@ def run_detail(session: Session, run_id: int, *, problem_limit: int = 200) -> Ru
         )
     ]
     counts = run_counts(session, run_id)
-    return RunDetail(run=_run_row(run, counts), counts=counts, problems=problems)
+    row = _live(session, run, silent_after_s) if silent_after_s is not None and run.status == "running" else _run_row(run, counts)
+    return RunDetail(run=row, counts=counts, problems=problems)
 
 
 def run_is_stale(run: RunRow, *, silent_after_s: float) -> bool:

@@ -74,8 +74,11 @@ def list_runs(
 @app.command()
 def show(ctx: typer.Context, run_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one run with its counts and every page it could not store. Example: newswatch runs show 1"""
+    from newswatch.runs import project_settings
+
+    silent_after_s = 3 * project_settings().getfloat("NEWSWATCH_HEARTBEAT_S")
     with with_db(ctx, db).database().read_session() as session:
-        detail = queries.run_detail(session, run_id)
+        detail = queries.run_detail(session, run_id, silent_after_s=silent_after_s)
     if detail is None:
         fail(f"no run with id {run_id}")
         raise typer.Exit(1)

@@ -58,3 +58,5 @@ def test_a_killed_run_is_stale_at_once_with_its_counts_so_far(tmp_path: Path, sq
     record = json.loads(listed.stdout)[0]
     assert record["status"] == "stale" and "process is gone" in record["message"]
     assert record["counts"]["new"] >= run.new_count > 0
+    shown = newswatch("runs", "show", str(record["id"]), "--db", sqlite_url, "--json")
+    assert json.loads(shown.stdout)["status"] == "stale"
