@@ -87,12 +87,12 @@ def classify(document: HtmlDocument) -> Verdict:
         # Only then is the visible text (without scripts) worth building.
         text = _visible_text(document)
     notice = " ".join((document.title_tag, text)) if text is not None and len(text) <= _MAX_NOTICE_CHARS else ""
-    if notice and _INTERSTITIAL.search(notice):
-        return Verdict(INTERSTITIAL, f"verification page: {_INTERSTITIAL.search(notice)[0]}")
-    if notice and _TAKEDOWN.search(notice):
-        return Verdict(TAKEDOWN, f"takedown notice: {_TAKEDOWN.search(notice)[0]}")
-    if notice and _ERROR.search(notice):
-        return Verdict(ERROR, f"error page: {_ERROR.search(notice)[0]}")
+    if notice and (found := _INTERSTITIAL.search(notice)):
+        return Verdict(INTERSTITIAL, f"verification page: {found[0]}")
+    if notice and (found := _TAKEDOWN.search(notice)):
+        return Verdict(TAKEDOWN, f"takedown notice: {found[0]}")
+    if notice and (found := _ERROR.search(notice)):
+        return Verdict(ERROR, f"error page: {found[0]}")
     headline_links = {clean_line(a.text_content()) for a in _HEADLINE_LINKS(document.tree)}
     headline_links.discard("")
     if len(headline_links) >= _MIN_HEADLINE_LINKS:

@@ -123,8 +123,8 @@ def _first(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
     return None
 
 
-def _published(raw_html: str, document: HtmlDocument) -> tuple[str | None, str | None]:
-    """The publication time and where it was read."""
+def _published(raw_html: str, document: HtmlDocument) -> tuple[str | None, str]:
+    """The publication time and where it was read (``""`` when nowhere)."""
     for source, pattern in _EPOCH:
         for match in pattern.finditer(raw_html):
             if source == "script:ct" and not _CT_OWNER.search(raw_html, max(0, match.start() - 12), match.start()):
@@ -133,11 +133,11 @@ def _published(raw_html: str, document: HtmlDocument) -> tuple[str | None, str |
                 return value, source
             break
     for source, pattern in _STATED_TIME:
-        if (match := pattern.search(raw_html)) and (value := parse_chinese(match.group(1))):
+        if (stated := pattern.search(raw_html)) and (value := parse_chinese(stated.group(1))):
             return value, source
     # Filled in by the page's script: present in browser-saved copies.
     value = parse_chinese(clean_line(_PUBLISH_TIME(document.tree)))
-    return (value, "visible:#publish_time") if value else (None, None)
+    return (value, "visible:#publish_time") if value else (None, "")
 
 
 def _tidy_body(lines: list[str], extra: dict[str, str]) -> tuple[list[str], str | None]:
