@@ -16,8 +16,7 @@ from scrapy.utils.test import get_crawler
 from crawler import settings
 from crawler.replay import REPLAY_FILE
 from crawler.signals import page_problem
-from crawler.spiders.bbc import BbcSpider
-from crawler.spiders.wechat import WeChatSpider
+from crawler.spiders.outlets import BbcSpider, WechatSpider
 from tests.support.parser_cases import CORPUS
 
 PAGES = CORPUS / "pages"
@@ -63,7 +62,7 @@ def test_a_replayed_listing_never_leads_to_the_network() -> None:
     [("eve-tools_wx_article_param_error.html", "error"), ("j-lab-10404_wechat_article_verify.html", "interstitial")],
 )
 def test_error_and_check_pages_are_counted_by_kind_and_reported(name: str, kind: str) -> None:
-    spider = _spider(WeChatSpider)
+    spider = _spider(WechatSpider)
     problems: list[dict[str, str]] = []
 
     def record(**problem: str) -> None:
