@@ -101,7 +101,8 @@ def test_runs_show(replayed: str) -> None:
     assert f"run {replay_run['id']} (replay) finished" in shown.stdout
     assert "new 5" in shown.stdout
     as_json = newswatch_json("runs", "show", str(replay_run["id"]), "--db", replayed)
-    assert as_json["id"] == replay_run["id"] and as_json["counts"]["new"] == 5 if "counts" in as_json else True
+    assert (as_json["id"], as_json["status"], as_json["counts"]["new"]) == (replay_run["id"], "finished", 5)
+    assert as_json["problems"] == []
     missing = newswatch("runs", "show", "999", "--db", replayed)
     assert missing.returncode == 1 and "no run with id 999" in missing.stderr
     assert "Traceback" not in missing.stderr
