@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import write_transaction
-from storage.models import ArticleRecord, ArticleVersion
+from storage.models import ArticleRecord, ArticleVersion, HttpValidator
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -139,6 +139,9 @@ def record_takedown(
             .where(ArticleRecord.id == article_id)
             .values(version_count=version, lifecycle="removed", checked_at=now)
         )
+        # The page's validators stood for the text that is gone: the next visit must fetch
+        # in full, or a 304 from a page that came back would hide its return (no "restored").
+        session.execute(delete(HttpValidator).where(HttpValidator.article_id == article_id))
         return version
 
     return write_transaction(db, write)

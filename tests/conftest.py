@@ -43,6 +43,11 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("NEWSWATCH_HOME", str(home))
     monkeypatch.delenv("NEWSWATCH_DB", raising=False)
+    # Parse in the crawl process unless a test asks for workers: every replay and crawl the
+    # suite starts would otherwise start a forkserver and a worker per core, which costs the
+    # 2-core CI machine more than the parsing.  The pool itself, its deadline, crash
+    # isolation and the 0-vs-N identity are tested in tests/crawl/test_parse_workers.py.
+    monkeypatch.setenv("NEWSWATCH_PARSE_WORKERS", os.environ.get("NEWSWATCH_TEST_PARSE_WORKERS", "0"))
 
 
 @pytest.fixture
