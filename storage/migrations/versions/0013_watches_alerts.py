@@ -107,6 +107,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite >= 3.35): recreating `articles` would drop
+    # the old table, and SQLite's implicit DELETE would cascade to every article version.
     op.drop_index(op.f('ix_watch_delivery_attempts_outbox_id'), table_name='watch_delivery_attempts')
     op.drop_table('watch_delivery_attempts')
     op.drop_index(op.f('ix_watch_outbox_watch_id'), table_name='watch_outbox')
@@ -115,12 +117,12 @@ def downgrade() -> None:
     op.drop_index('ix_watch_matches_watch_created', table_name='watch_matches')
     op.drop_table('watch_matches')
     op.drop_table('watches')
-    with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
+    with op.batch_alter_table('crawl_runs', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('watched_at')
-    with op.batch_alter_table('articles', schema=None) as batch_op:
+    with op.batch_alter_table('articles', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('checked_at')
         batch_op.drop_column('lifecycle')
-    with op.batch_alter_table('article_versions', schema=None) as batch_op:
+    with op.batch_alter_table('article_versions', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('event_evidence')
         batch_op.drop_column('event_reason')
         batch_op.drop_column('event')
