@@ -432,7 +432,9 @@ def test_sigkill_restart_keeps_jobs_and_catches_up_once(mirror_factory: Any, tmp
 @pytest.mark.slow
 def test_two_schedulers_never_overlap_a_crawl_of_one_outlet(mirror_factory: Any, tmp_path: Path, schedulers: Schedulers) -> None:
     mirror = mirror_factory(outlets=("rfi",))
-    site = make_site(tmp_path, outlet_toml("slow", mirror.url("/slow?seconds=2")))
+    # Slow enough that the first crawl still holds its lease while another CLI process
+    # starts (2 s of imports) and tries the outlet.
+    site = make_site(tmp_path, outlet_toml("slow", mirror.url("/slow?seconds=8")))
     add_job(site, "slow")
     active = schedulers.start(site)
     active.wait_log("scheduler started")
@@ -455,7 +457,7 @@ def test_two_schedulers_never_overlap_a_crawl_of_one_outlet(mirror_factory: Any,
     first_run_id = site.runs("slow")[0].id
     wait_until(
         lambda: any(r.id > first_run_id and r.status == "finished" for r in site.runs("slow")),
-        timeout=30,
+        timeout=90,
         what="a finished run of the second scheduler",
     )
     standby.signal(signal.SIGTERM)
