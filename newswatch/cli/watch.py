@@ -260,14 +260,18 @@ def feed_command(
     ctx: typer.Context,
     name: NameArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest matches in the feed.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest matches in the feed.")] = feed.FEED_LIMIT,
     db: DbOption = None,
 ) -> None:
-    """The watch's Atom feed. Example: newswatch watch feed putin -o putin.atom"""
+    """The watch's Atom feed (as the web app serves it at /watches/NAME/feed.atom).
+
+    Example: newswatch watch feed putin -o putin.atom
+    """
     with with_db(ctx, db).database().read_session() as session:
-        watch = _watch_or_exit(session, name)
-        matches = store.recent_matches(session, watch.id, limit=limit)
-        document = feed.atom(watch, matches)
+        document = feed.watch_feed(session, name, limit=limit)
+    if document is None:
+        fail(f"no watch named {name!r} (see `newswatch watch list`)")
+        raise typer.Exit(1)
     if output:
         output.write_bytes(document)
     else:
