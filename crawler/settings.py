@@ -110,6 +110,9 @@ NEWSWATCH_SCHEDULER_POLL_S = float(_env("NEWSWATCH_SCHEDULER_POLL_S", "2"))
 NEWSWATCH_LOCK_LEASE_S = float(_env("NEWSWATCH_LOCK_LEASE_S", "60"))
 #: Crawls the scheduler runs at once (each in its own process).
 NEWSWATCH_SCHEDULER_WORKERS = int(_env("NEWSWATCH_SCHEDULER_WORKERS", "4"))
+#: How often the running scheduler sends the watches' due deliveries (outbox retries,
+#: digests whose window closed) and evaluates runs that ended unwatched, crawl or not.
+NEWSWATCH_DELIVER_EVERY_S = float(_env("NEWSWATCH_DELIVER_EVERY_S", "60"))
 
 # -- scrapy --------------------------------------------------------------------
 

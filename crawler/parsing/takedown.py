@@ -14,7 +14,9 @@ Removal notices are matched only when the article container is missing or nearly
 (an article's title may quote them too).  Markers and reasons follow WeChatscope (HKU
 JMSC) and RSSHub's ``wechat-mp.ts``; see /work/shared/design/ui-alerts-anchors.md, part E.
 
-Self-contained on purpose: a general page-kind classifier can call :func:`page_state`.
+Self-contained on purpose (it needs only the page kinds of crawler.parsing.page): a general
+page-kind classifier can call :func:`page_state`.  It owns the table of WeChat notices
+(:data:`WECHAT_NOTICES`) that the WeChat parser uses too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml import etree, html
+
+from crawler.parsing.page import ERROR, INTERSTITIAL, TAKEDOWN
 
 #: Fewer visible characters than this in the article container counts as "nearly empty".
 NEARLY_EMPTY_CHARS = 60
@@ -52,29 +56,53 @@ class Inconclusive:
     retry: bool = True
 
 
-# Removal notices WeChat serves instead of an article, by the sentence it shows.
-WECHAT_MARKERS: tuple[tuple[str, str], ...] = (
-    ("该内容已被发布者删除", "wechat_deleted_by_author"),
-    ("该内容已被发送人删除", "wechat_deleted_by_author"),
-    ("此内容因违规无法查看", "wechat_violation"),
-    ("此内容因违规已删除", "wechat_violation"),
-    ("此内容因涉嫌违反相关法律法规和政策", "wechat_violation"),
-    ("此内容被投诉且经审核涉嫌侵权", "wechat_complaint"),
-    ("该内容被投诉且经审核涉嫌违规", "wechat_complaint"),
-    ("此帐号已被屏蔽", "wechat_account_blocked"),
-    ("此账号已被屏蔽", "wechat_account_blocked"),
-    ("该公众号已迁移", "wechat_account_migrated"),
-    ("此帐号已自主注销", "wechat_account_closed"),
-    ("此账号已自主注销", "wechat_account_closed"),
-    ("帐号已被系统回收", "wechat_account_closed"),
-    ("根据作者隐私设置", "wechat_privacy"),
-    ("此内容发送失败无法查看", "wechat_unavailable"),
-    ("该内容暂时无法查看", "wechat_unavailable"),
+@dataclass(frozen=True, slots=True)
+class WeChatNotice:
+    """A page WeChat serves instead of an article, known by the sentence it shows."""
+
+    marker: str
+    #: Stable code: the :class:`Takedown` or :class:`Inconclusive` reason.
+    reason: str
+    #: What the page is, as a page kind (crawler.parsing.page): takedown, interstitial, error.
+    kind: str
+    #: In words, for the WeChat parser's "not an article" reason.
+    description: str
+
+
+# Every WeChat notice, the one table: page_state() judges a revisit by it, and the WeChat
+# parser (crawler/parsing/wechat.py) names by it the page it got instead of an article.
+# Order matters: the first notice found wins, and takedowns come before the expired link.
+WECHAT_NOTICES: tuple[WeChatNotice, ...] = (
+    WeChatNotice("环境异常", "anti_bot", INTERSTITIAL, "WeChat verification check instead of the article (环境异常)"),
+    WeChatNotice("完成验证后即可继续访问", "anti_bot", INTERSTITIAL, "WeChat verification check instead of the article"),
+    WeChatNotice("该内容已被发布者删除", "wechat_deleted_by_author", TAKEDOWN, "WeChat article deleted by its author"),
+    WeChatNotice("该内容已被发送人删除", "wechat_deleted_by_author", TAKEDOWN, "WeChat article deleted by its sender"),
+    WeChatNotice("此内容因违规无法查看", "wechat_violation", TAKEDOWN, "WeChat article removed for a content violation"),
+    WeChatNotice("此内容因违规已删除", "wechat_violation", TAKEDOWN, "WeChat article deleted for a content violation"),
+    WeChatNotice(
+        "此内容因涉嫌违反相关法律法规和政策", "wechat_violation", TAKEDOWN, "WeChat article removed under laws and regulations"
+    ),
+    WeChatNotice("此内容被投诉且经审核涉嫌侵权", "wechat_complaint", TAKEDOWN, "WeChat article removed after a complaint (infringement)"),
+    WeChatNotice("该内容被投诉且经审核涉嫌违规", "wechat_complaint", TAKEDOWN, "WeChat article removed after a complaint (violation)"),
+    WeChatNotice("此帐号已被屏蔽", "wechat_account_blocked", TAKEDOWN, "WeChat account blocked"),
+    WeChatNotice("此账号已被屏蔽", "wechat_account_blocked", TAKEDOWN, "WeChat account blocked"),
+    WeChatNotice("该公众号已迁移", "wechat_account_migrated", TAKEDOWN, "WeChat account migrated"),
+    WeChatNotice("此帐号已自主注销", "wechat_account_closed", TAKEDOWN, "WeChat account closed by its owner"),
+    WeChatNotice("此账号已自主注销", "wechat_account_closed", TAKEDOWN, "WeChat account closed by its owner"),
+    WeChatNotice("帐号已被系统回收", "wechat_account_closed", TAKEDOWN, "WeChat account reclaimed by the platform"),
+    WeChatNotice("根据作者隐私设置", "wechat_privacy", TAKEDOWN, "WeChat article hidden by its author's privacy settings"),
+    WeChatNotice("此内容发送失败无法查看", "wechat_unavailable", TAKEDOWN, "WeChat article failed to send"),
+    WeChatNotice("该内容暂时无法查看", "wechat_unavailable", TAKEDOWN, "WeChat article temporarily unavailable"),
+    # A temporary link (src,timestamp,ver,signature) that ran out: the article may be fine.
+    WeChatNotice("链接已过期", "link_expired", ERROR, "WeChat link expired"),
+    # An error about the request, not the article: page_state leaves it to the parser.
+    WeChatNotice("参数错误", "wechat_bad_request", ERROR, "WeChat error page: invalid parameters (参数错误)"),
 )
+#: The removal notices alone, (sentence, reason) each.
+WECHAT_MARKERS: tuple[tuple[str, str], ...] = tuple((n.marker, n.reason) for n in WECHAT_NOTICES if n.kind == TAKEDOWN)
 # Pages that stand between us and the article: retried, never takedowns.
 ANTI_BOT_MARKERS = ("环境异常", "完成验证", "去验证", "访问过于频繁", "请输入验证码")
 _CAPTCHA_URL = re.compile(r"captcha|/mp/wappoc_|/antispider|/verify(?:[/?]|$)", re.I)
-# A temporary WeChat link (src,timestamp,ver,signature) that ran out: the article may be fine.
 LINK_EXPIRED = "链接已过期"
 SOFT_404_MARKERS = (
     "页面不存在",
@@ -200,15 +228,19 @@ def _wechat_state(document: etree._Element, body: bytes) -> Takedown | Inconclus
     for marker in ANTI_BOT_MARKERS:
         if marker in page_text:
             return Inconclusive("anti_bot", marker)
-    for marker, reason in WECHAT_MARKERS:
-        if marker in page_text:
+    for notice in WECHAT_NOTICES:
+        if notice.marker not in page_text:
+            continue
+        if notice.kind == TAKEDOWN:
             new_url = None
-            if reason == "wechat_account_migrated":
+            if notice.reason == "wechat_account_migrated":
                 found = _TRANSFER_TARGET.search(body.decode("utf-8", errors="replace"))
                 new_url = found.group(1).replace("&amp;", "&") if found else None
-            return Takedown(reason, marker, new_url)
-    if LINK_EXPIRED in page_text:
-        return Inconclusive("link_expired", LINK_EXPIRED, retry=False)
+            return Takedown(notice.reason, notice.marker, new_url)
+        if notice.kind == INTERSTITIAL:
+            return Inconclusive("anti_bot", notice.marker)
+        if notice.marker == LINK_EXPIRED:
+            return Inconclusive("link_expired", LINK_EXPIRED, retry=False)
     return _soft_404(page_text)
 
 

@@ -19,15 +19,13 @@ from crawler.parsing.dates import from_epoch, parse_chinese
 from crawler.parsing.html import HtmlDocument, block_lines, load_document
 from crawler.parsing.page import (
     EMPTY,
-    ERROR,
     IMAGE_POST,
-    INTERSTITIAL,
-    TAKEDOWN,
     NotAnArticle,
     RawPage,
 )
 from crawler.parsing.record import Draft, canonical_href, finish
 from crawler.parsing.snapshot import Snapshot, read_snapshot
+from crawler.parsing.takedown import WECHAT_NOTICES
 from crawler.parsing.text import clean_line
 
 _CONTENT = XPath("//*[@id='js_content']")
@@ -41,19 +39,6 @@ _ERROR_MESSAGE = XPath(
 )
 _ERROR_AREA = XPath("//*[contains(concat(' ', @class, ' '), ' weui-msg ')]")
 _PUBLISH_TIME = XPath("string(//*[@id='publish_time'])")
-
-# Page states WeChat serves instead of an article, by the message it shows.
-_UNAVAILABLE = {
-    "该内容已被发布者删除": ("WeChat article deleted by its author", TAKEDOWN),
-    "此内容因违规无法查看": ("WeChat article removed for a content violation", TAKEDOWN),
-    "该内容暂时无法查看": ("WeChat article temporarily unavailable", TAKEDOWN),
-    "链接已过期": ("WeChat link expired", ERROR),
-    "此内容因涉嫌违反相关法律法规和政策": ("WeChat article removed under laws and regulations", TAKEDOWN),
-    "该公众号已迁移": ("WeChat account migrated", TAKEDOWN),
-    "参数错误": ("WeChat error page: invalid parameters (参数错误)", ERROR),
-    "环境异常": ("WeChat verification check instead of the article (环境异常)", INTERSTITIAL),
-    "完成验证后即可继续访问": ("WeChat verification check instead of the article", INTERSTITIAL),
-}
 
 # Publication time, most precise first: epoch seconds, then a stated time, then a date.
 # Templates from 2016 to 2026 put it in ``var ct``, ``create_time`` (a var, an
@@ -187,9 +172,10 @@ def _unavailable(document: HtmlDocument) -> NotAnArticle:
     # Some error templates put the message straight in .weui-msg, with no title element.
     messages.extend(clean_line(el.text_content())[:200] for el in _ERROR_AREA(document.tree))
     for message in messages:
-        for marker, (reason, kind) in _UNAVAILABLE.items():
-            if marker in message:
-                return NotAnArticle(reason, kind=kind)
+        # The notices are takedown.py's table, shared with the revisit's takedown judgement.
+        for notice in WECHAT_NOTICES:
+            if notice.marker in message:
+                return NotAnArticle(notice.description, kind=notice.kind)
     return NotAnArticle("WeChat page without article content", kind=EMPTY)
 
 

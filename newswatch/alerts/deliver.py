@@ -65,8 +65,9 @@ def deliver_due(db: Database, *, now: datetime | None = None, limit: int = 200) 
         groups[(row.watch_id, row.channel, 0 if row.digest else row.outbox_id)].append(row)
     for rows in groups.values():
         first = rows[0]
-        key = first.idempotency_key if len(rows) == 1 else _digest_key(rows)
-        notification = Notification(first.watch_name, tuple(_event(r) for r in rows), key)
+        digest = bool(first.digest)
+        key = _digest_key(rows) if digest else first.idempotency_key
+        notification = Notification(first.watch_name, tuple(_event(r) for r in rows), key, digest=digest)
         error: str | None = None
         try:
             send(parse_channel(first.channel_url), notification, secret=first.watch_secret)

@@ -9,6 +9,7 @@ search agree on what 普京 finds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +25,25 @@ if TYPE_CHECKING:
     from storage.watches import VersionChange
 
 EVENTS = ("new", "edited", "title", "removed", "restored")
+#: The usual digest windows; ``--digest`` takes any whole number of minutes, hours or days
+#: from 1m to 7d (a short window is also how the tests see a window close).
 DIGESTS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
+_DIGEST = re.compile(r"^([1-9]\d{0,2})([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def digest_window(value: str | None) -> timedelta | None:
+    """The window of a ``--digest`` value (``30m``, ``1h``, ``1d`` …); ValueError if it is none."""
+    if value is None:
+        return None
+    match = _DIGEST.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a window like 1h or 1d (minutes m, hours h or days d)")
+    window = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if not timedelta(minutes=1) <= window <= timedelta(days=7):
+        raise ValueError(f"{value!r}: a digest window is from 1m to 7d")
+    return window
 
 
 def event_of(watch: Watch, change: VersionChange) -> str | None:
@@ -63,13 +82,16 @@ def summary_of(change: VersionChange, event: str) -> str:
 
 
 def due_time(watch: Watch, now: datetime) -> datetime:
-    """Now, or the watch's next digest boundary (on the hour, or at midnight UTC)."""
-    if watch.digest not in DIGESTS:
+    """Now, or the end of the watch's digest window: windows are counted from the Unix
+    epoch, so ``1h`` closes on the hour and ``1d`` at midnight UTC."""
+    try:
+        window = digest_window(watch.digest)
+    except ValueError:
+        window = None  # a value no `watch add` accepts: deliver at once rather than never
+    if window is None:
         return now
-    if watch.digest == "1h":
-        start = now.replace(minute=0, second=0, microsecond=0)
-        return start + timedelta(hours=1)
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    elapsed = now - _EPOCH
+    return _EPOCH + (elapsed // window + 1) * window
 
 
 def drafts_for(

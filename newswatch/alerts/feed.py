@@ -12,8 +12,15 @@ from typing import TYPE_CHECKING
 
 from feedgen.feed import FeedGenerator
 
+from storage import watches as store
+
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from storage.models import Watch, WatchMatch
+
+#: Newest matches in a feed, for ``watch feed`` and the web app's feed alike.
+FEED_LIMIT = 50
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 
@@ -44,3 +51,15 @@ def atom(watch: Watch, matches: list[WatchMatch], *, self_url: str | None = None
         entry.summary(_x(f"{match.outlet} · {match.published_at or 'undated'} · {match.summary}"))
         entry.category(term=match.event)
     return bytes(feed.atom_str(pretty=True))
+
+
+def watch_feed(session: Session, name: str, *, limit: int = FEED_LIMIT) -> bytes | None:
+    """The feed of the watch named ``name``, or None if there is none.
+
+    ``newswatch watch feed`` and ``/watches/{name}/feed.atom`` both serve this, so a reader
+    subscribed to either sees the same bytes (no self link that would differ between them).
+    """
+    watch = store.get_watch(session, name)
+    if watch is None:
+        return None
+    return atom(watch, store.recent_matches(session, watch.id, limit=limit))

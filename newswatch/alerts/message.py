@@ -8,7 +8,8 @@ Webhook JSON schema ``newswatch.watch-event/1`` (one event)::
      "version": int, "change_summary": str, "link": str, "matched_at": ISO 8601 UTC}
 
 and ``newswatch.watch-digest/1``: ``{"schema", "idempotency_key", "watch", "events": [event
-objects without "schema" and "idempotency_key"]}``.  Headers: ``Idempotency-Key`` (the same
+objects without "schema" and "idempotency_key"]}``, every message of a ``--digest`` watch
+(one per channel and window, even when the window saw one event).  Headers: ``Idempotency-Key`` (the same
 on every retry of one delivery), ``X-Newswatch-Signature: sha256=<hex HMAC-SHA256 of the
 raw body with the watch's secret>``, ``X-Newswatch-Event``.
 """
@@ -68,13 +69,15 @@ class Notification:
     watch: str
     events: tuple[Event, ...]
     idempotency_key: str
+    #: A digest watch's message: the digest schema even when its window saw one event.
+    digest: bool = False
 
     @property
     def kind(self) -> str:
-        return self.events[0].event if len(self.events) == 1 else "digest"
+        return self.events[0].event if len(self.events) == 1 and not self.digest else "digest"
 
     def payload(self) -> dict[str, Any]:
-        if len(self.events) == 1:
+        if self.kind != "digest":
             return {"schema": "newswatch.watch-event/1", "idempotency_key": self.idempotency_key, **self.events[0].as_dict()}
         return {
             "schema": "newswatch.watch-digest/1",
@@ -84,10 +87,10 @@ class Notification:
         }
 
     def subject(self) -> str:
-        if len(self.events) == 1:
+        if self.kind != "digest":
             event = self.events[0]
             return f"[{clean(self.watch)}] {event.event}: {clean(event.title)}"
-        return f"[{clean(self.watch)}] {len(self.events)} events"
+        return f"[{clean(self.watch)}] digest: {len(self.events)} event{'s' if len(self.events) > 1 else ''}"
 
     def text(self, limit: int | None = None) -> str:
         """Plain text; over ``limit`` characters, entries are cut but every link is kept."""

@@ -57,7 +57,7 @@ def add(
     language: Annotated[str | None, typer.Option("--language", help="zh or en.")] = None,
     events: Annotated[str, typer.Option("--events", help="Comma-separated: new,edited,title,removed,restored.")] = ",".join(evaluate.EVENTS),
     notify: Annotated[list[str] | None, typer.Option("--notify", help="Channel URL (repeatable): mailto://…, webhook+https://…, any apprise URL.")] = None,
-    digest: Annotated[str | None, typer.Option("--digest", help="Batch deliveries: 1h or 1d.")] = None,
+    digest: Annotated[str | None, typer.Option("--digest", help="Batch deliveries into one message per window: 1h (on the hour) or 1d (midnight UTC); also 15m, 6h …")] = None,
     cosmetic: Annotated[bool, typer.Option("--cosmetic", help="Also alert on cosmetic edits (whitespace, punctuation, furniture).")] = False,
     backfill: Annotated[bool, typer.Option("--backfill", help="Also match what is stored already (default: from now on).")] = False,
     db: DbOption = None,
@@ -77,9 +77,12 @@ def add(
     if language not in (None, "zh", "en"):
         fail(f"--language {language!r}: zh or en")
         raise typer.Exit(2)
-    if digest not in (None, *evaluate.DIGESTS):
-        fail(f"--digest {digest!r}: 1h or 1d")
-        raise typer.Exit(2)
+    digest = digest.strip() if digest else None
+    try:
+        evaluate.digest_window(digest)
+    except ValueError as exc:
+        fail(f"--digest {exc}")
+        raise typer.Exit(2) from None
     urls = notify or []
     for url in urls:
         try:
@@ -257,14 +260,18 @@ def feed_command(
     ctx: typer.Context,
     name: NameArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest matches in the feed.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest matches in the feed.")] = feed.FEED_LIMIT,
     db: DbOption = None,
 ) -> None:
-    """The watch's Atom feed. Example: newswatch watch feed putin -o putin.atom"""
+    """The watch's Atom feed (as the web app serves it at /watches/NAME/feed.atom).
+
+    Example: newswatch watch feed putin -o putin.atom
+    """
     with with_db(ctx, db).database().read_session() as session:
-        watch = _watch_or_exit(session, name)
-        matches = store.recent_matches(session, watch.id, limit=limit)
-        document = feed.atom(watch, matches)
+        document = feed.watch_feed(session, name, limit=limit)
+    if document is None:
+        fail(f"no watch named {name!r} (see `newswatch watch list`)")
+        raise typer.Exit(1)
     if output:
         output.write_bytes(document)
     else:

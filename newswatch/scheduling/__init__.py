@@ -37,6 +37,8 @@ Modules, one concern each:
 * :mod:`~newswatch.scheduling.serve`: ``newswatch scheduler run``: the scheduler lease, signals,
   preparing the jobs at start.
 * :mod:`~newswatch.scheduling.logs`: the scheduler's log lines.
+* :mod:`~newswatch.scheduling.deliveries`: the watches' delivery job (every
+  NEWSWATCH_DELIVER_EVERY_S), in a memory job store and on an executor of its own.
 
 This module defines :func:`run_scheduled_crawl`, the function every persisted job names
 (:data:`ENTRY_POINT`), and re-exports the names the CLI and the tests use.

@@ -11,11 +11,13 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 
 from crawler.outlets import Outlet
+from newswatch.scheduling.deliveries import DELIVER_EXECUTOR, LOCAL_STORE
 from newswatch.scheduling.jobstore import ENTRY_POINT, SafeJobStore, job_id, outlet_of
 from newswatch.scheduling.logs import _one_line
 from newswatch.scheduling.options import Options
@@ -50,9 +52,15 @@ def open_scheduler(
     writes to a store once started); ``scheduler run`` resumes it.
     """
     store = SafeJobStore(db.write_session.kw["bind"], repair=service, yield_to_others=service)
+    jobstores: dict[str, Any] = {"default": store}
+    executors: dict[str, BaseExecutor] = {"default": executor or ThreadPoolExecutor(max_workers=workers)}
+    if service:
+        # The watches' delivery job (scheduling/deliveries.py): in memory, on a thread of its own.
+        jobstores[LOCAL_STORE] = MemoryJobStore()
+        executors[DELIVER_EXECUTOR] = ThreadPoolExecutor(max_workers=1)
     scheduler = _Scheduler(
-        jobstores={"default": store},
-        executors={"default": executor or ThreadPoolExecutor(max_workers=workers)},
+        jobstores=jobstores,
+        executors=executors,
         job_defaults={"misfire_grace_time": options.misfire_grace_s, "coalesce": True, "max_instances": 1},
         timezone=UTC,
         jobstore_retry_interval=max(options.poll_s, 1),

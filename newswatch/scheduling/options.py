@@ -14,6 +14,8 @@ class Options:
     poll_s: float
     lease_s: float
     workers: int
+    #: Seconds between two sends of the watches' due deliveries (newswatch/scheduling/deliveries.py).
+    deliver_every_s: float
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> Options:
@@ -27,6 +29,7 @@ class Options:
             "poll_s": settings.NEWSWATCH_SCHEDULER_POLL_S,
             "lease_s": settings.NEWSWATCH_LOCK_LEASE_S,
             "workers": settings.NEWSWATCH_SCHEDULER_WORKERS,
+            "deliver_every_s": settings.NEWSWATCH_DELIVER_EVERY_S,
         }
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

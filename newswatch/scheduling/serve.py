@@ -20,6 +20,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from crawler.outlets import ConfigError, Outlet, load_outlets
 from crawler.outlets import config_path as default_config_path
 from newswatch.scheduling import service as service_module
+from newswatch.scheduling.deliveries import add_deliver_job
 from newswatch.scheduling.dispatch import DispatchExecutor
 from newswatch.scheduling.jobs import (
     _Scheduler,
@@ -111,6 +112,7 @@ def _serve_leased(service: Service, holder: str, stop: threading.Event, *, sync:
         except SchedulerError as exc:
             log.error("%s", exc)
             return 2
+        add_deliver_job(scheduler, db, options.deliver_every_s)
         # Job threads find the service through service_for(), which reads service.py's state.
         with service_module._active_lock:
             service_module._active_service = service
@@ -118,8 +120,9 @@ def _serve_leased(service: Service, holder: str, stop: threading.Event, *, sync:
         if not stop.is_set():
             scheduler.resume()
         log.info(
-            "scheduler started as %s: %d job(s); job store re-read every %gs; shutdown grace %gs%s",
-            holder, jobs, options.poll_s, options.shutdown_grace_s,
+            "scheduler started as %s: %d job(s); job store re-read every %gs; shutdown grace %gs; "
+            "watch deliveries every %gs%s",
+            holder, jobs, options.poll_s, options.shutdown_grace_s, options.deliver_every_s,
             "; due crawls are sent to the broker" if executor else "",
         )
         code = 0

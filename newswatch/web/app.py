@@ -120,11 +120,12 @@ def create_app(db: Database, *, token: str | None = None, config_path: Path | No
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
         return error_response(request, 422, f"{where}: {first.get('msg', 'invalid')}")
 
-    from newswatch.web import routes_articles, routes_runs, routes_search
+    from newswatch.web import routes_articles, routes_runs, routes_search, routes_watches
 
     app.include_router(routes_search.router)
     app.include_router(routes_articles.router)
     app.include_router(routes_runs.router)
+    app.include_router(routes_watches.router)
     return app
 
 

@@ -191,3 +191,40 @@ class OutletOut(BaseModel):
 
 class OutletsOut(BaseModel):
     outlets: list[OutletOut]
+
+
+class WatchOut(BaseModel):
+    name: str
+    query: str
+    outlets: list[str]
+    language: str | None
+    events: list[str]
+    channels: list[str] = Field(description="Channel URLs with tokens and passwords masked")
+    digest: str | None
+    paused: bool
+    created_at: datetime
+    matches: int
+    deliveries: dict[str, int] = Field(description="Outbox rows by status: pending, sent, failed, dead")
+    feed: str = Field(description="Path of the watch's Atom feed")
+
+
+class WatchesOut(BaseModel):
+    watches: list[WatchOut]
+
+
+class WatchMatchOut(BaseModel):
+    id: int
+    event: str
+    article_id: int
+    version: int
+    outlet: str
+    title: str
+    url: str
+    published_at: str | None
+    summary: str
+    matched_at: datetime
+
+
+class WatchDetailOut(BaseModel):
+    watch: WatchOut
+    matches: list[WatchMatchOut] = Field(description="Newest first")

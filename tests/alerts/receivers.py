@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,14 +25,16 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """aiosmtpd on a free port; ``messages`` holds every mail it accepted."""
+    """aiosmtpd on a free port; ``messages`` holds every mail it accepted (``received_at`` when)."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.received_at: list[datetime] = []
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received_at.append(datetime.now(UTC))
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -52,6 +55,8 @@ class Hit:
     headers: dict[str, str]
     body: bytes
     status: int
+    #: When the request arrived (UTC).
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def json(self) -> Any:

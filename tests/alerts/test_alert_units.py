@@ -89,3 +89,26 @@ def test_digest_due_times() -> None:
     assert due_time(_watch(), now) == now  # type: ignore[arg-type]
     assert due_time(_watch(digest="1h"), now) == datetime(2026, 11, 29, 14, 0, tzinfo=UTC)  # type: ignore[arg-type]
     assert due_time(_watch(digest="1d"), now) == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # type: ignore[arg-type]
+
+
+def test_digest_windows_are_counted_from_the_epoch_and_bounded() -> None:
+    from newswatch.alerts.evaluate import digest_window
+
+    now = datetime(2026, 11, 29, 13, 25, 40, tzinfo=UTC)
+    assert due_time(_watch(digest="1m"), now) == datetime(2026, 11, 29, 13, 26, tzinfo=UTC)  # type: ignore[arg-type]
+    assert due_time(_watch(digest="15m"), now) == datetime(2026, 11, 29, 13, 30, tzinfo=UTC)  # type: ignore[arg-type]
+    assert due_time(_watch(digest="6h"), now) == datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # type: ignore[arg-type]
+    # On a boundary the window that starts there is the open one: due at its end.
+    edge = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+    assert due_time(_watch(digest="1h"), edge) == datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # type: ignore[arg-type]
+    assert digest_window("1d") == timedelta(days=1) and digest_window(None) is None
+    for bad in ("0m", "30s", "8d", "1w", "h", "1000m", " "):
+        with pytest.raises(ValueError):
+            digest_window(bad)
+
+
+def test_a_digest_watch_sends_the_digest_schema_even_for_one_event() -> None:
+    one = Notification("putin", (_event(),), "k", digest=True)
+    assert one.kind == "digest" and one.payload()["schema"] == "newswatch.watch-digest/1"
+    assert one.subject() == "[putin] digest: 1 event"
+    assert Notification("putin", (_event(),), "k").payload()["schema"] == "newswatch.watch-event/1"

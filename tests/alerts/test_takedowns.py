@@ -122,5 +122,35 @@ def test_takedowns_are_confirmed_recorded_once_with_text_kept_and_restored(
         assert [h["event"] for h in history] == [None, "removed", "restored"]
     restored = [h.json for h in webhook.accepted if h.json["event"] == "restored"]
     assert sorted(e["article_id"] for e in restored) == sorted(matching)
+
+    # At the next revisit: the other WeChat notices and a portal page saying it does not
+    # exist are takedowns too; an expired temporary link and a 404 that the confirmation
+    # does not see again are not; and what came back stays back (nothing new for it).
+    soft_404 = "<html><body><div class='nav'>首页 国际</div><h1>对不起，您访问的页面不存在</h1></body></html>".encode()
+    again: list[tuple[dict, str | bytes, str]] = [
+        (wechat[0], _wechat_page("wae_violation_01.html", ("此内容因违规无法查看", "此帐号已自主注销，内容无法查看")), "wechat_account_closed"),
+        (wechat[1], _wechat_page("wae_violation_01.html", ("此内容因违规无法查看", "根据作者隐私设置，无法查看该内容")), "wechat_privacy"),
+        (wechat[2], _wechat_page("wae_violation_01.html", ("此内容因违规无法查看", "此账号已被屏蔽, 内容无法查看")), "wechat_account_blocked"),
+        (portal[0], soft_404, "soft_404"),
+    ]
+    for article, how, _ in again:
+        site.site.take_down(urlsplit(article["url"]).path, how)
+    expired, transient = wechat[3], portal[1]
+    site.site.take_down(urlsplit(expired["url"]).path, _wechat_page("wechatsogou_expired_link.html"))
+    site.site.take_down(urlsplit(transient["url"]).path, "404", times=1)  # gone for one request only
+    site.reset_stats()
     _crawl(config, sqlite_url, at=start + timedelta(hours=3))
-    assert len(webhook.accepted) == 2 * len(matching)
+    for article, _, reason in again:
+        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
+        assert [h["event"] for h in history] == [None, "removed", "restored", "removed"], (reason, history)
+        assert history[-1]["event_reason"] == reason
+        assert newswatch_json("items", "show", str(article["id"]), "--db", sqlite_url)["body"] == article["body"]
+    assert site.hits(urlsplit(transient["url"]).path) == 2  # the suspected takedown, then its confirmation
+    taken_again = {a["id"] for a, _, _ in again}
+    for article in (expired, transient, *(a for a, _, _ in hows if a["id"] not in taken_again)):
+        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
+        assert [h["event"] for h in history] == [None, "removed", "restored"], (article["url"], history)
+    matching_again = {a["id"] for a, _, _ in again if "的" in a["title"] + a["body"]}
+    removed = [h.json for h in webhook.accepted if h.json["event"] == "removed"]
+    assert sorted(e["article_id"] for e in removed) == sorted([*matching, *matching_again])
+    assert len(webhook.accepted) == 2 * len(matching) + len(matching_again)

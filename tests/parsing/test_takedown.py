@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from crawler.parsing.takedown import Inconclusive, Takedown, detect, page_state
+from crawler.parsing.takedown import (
+    WECHAT_NOTICES,
+    Inconclusive,
+    Takedown,
+    WeChatNotice,
+    detect,
+    page_state,
+)
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pages"
 WECHAT = CORPUS / "wechat"
@@ -126,3 +133,23 @@ def test_real_portal_pages_are_not_takedowns() -> None:
         pytest.skip("no portal corpus pages")
     wrong = [p.name for p in pages if detect("https://news.example.cn/a/1.html", 200, p.read_bytes(), {})]
     assert wrong == []
+
+
+@pytest.mark.parametrize("notice", WECHAT_NOTICES, ids=lambda n: n.reason + ":" + n.marker)
+def test_the_wechat_parser_and_the_revisit_read_one_table_alike(notice: WeChatNotice) -> None:
+    from datetime import UTC, datetime
+
+    from crawler.parsing import NotAnArticle, parse
+    from crawler.parsing.page import TAKEDOWN, RawPage
+
+    body = _page("wae_violation_01.html").decode("utf-8").replace("此内容因违规无法查看", notice.marker).encode("utf-8")
+    with pytest.raises(NotAnArticle) as refusal:
+        parse(RawPage(url=ARTICLE_URL, body=body, outlet="wechat", fetched_at=datetime(2026, 11, 29, tzinfo=UTC)), "wechat")
+    assert (refusal.value.kind, refusal.value.reason) == (notice.kind, notice.description)
+    state = page_state(ARTICLE_URL, 200, body, {})
+    if notice.kind == TAKEDOWN:
+        assert state == Takedown(notice.reason, notice.marker)
+    elif notice.reason in ("anti_bot", "link_expired"):
+        assert isinstance(state, Inconclusive) and state.reason == notice.reason
+    else:  # an error about the request: no judgement on the article
+        assert state is None

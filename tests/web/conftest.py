@@ -56,6 +56,15 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     store.record(make_article("https://rfi.example/edited", title="普京谈合作（更新）", body=EDIT_V2), None)
     store.record(make_article("https://rfi.example/edited", title="普京谈合作（更新）", body=EDIT_V3), None)
     db.dispose()
+    # Watches over what is stored: one on the seeds and the edited article (with a secret in
+    # its channel URL), one on the hostile article, whose title must stay text in their pages.
+    for name, query, extra in (
+        ("putin", "普京", ["--notify", "webhook+https://hooks.example.org/services/T000/SECRETPATHTOKEN123"]),
+        ("hostile", "第一段", []),
+    ):
+        added = newswatch("watch", "add", name, "--query", query, "--backfill", *extra, "--db", url,
+                          env={"NEWSWATCH_HOME": str(folder)})
+        assert added.returncode == 0, added.stdout + added.stderr
     return Seeded(url=url, path=folder / "newswatch.db", hostile_id=hostile.article_id, edited_id=edited_id)
 
 

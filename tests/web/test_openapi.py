@@ -51,5 +51,5 @@ def test_schema_documents_every_json_twin(web_app) -> None:  # type: ignore[no-u
         "/search.json", "/search.csv", "/search.jsonl", "/stories.json", "/articles/{article_id}.json",
         "/articles/{article_id}/history.json", "/articles/{article_id}/diff/{a}..{b}.json",
         "/articles/{article_id}/diff/{a}..{b}.patch", "/runs.json", "/runs.csv", "/runs/{run_id}.json",
-        "/outlets.json",
+        "/outlets.json", "/watches.json", "/watches/{name}.json", "/watches/{name}/feed.atom",
     } <= paths

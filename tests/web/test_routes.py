@@ -71,7 +71,8 @@ def test_hostile_article_is_text_everywhere(client: TestClient, seeded: Seeded) 
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "[bold red]RICH[/bold red]" in html  # Rich markup is just text
     assert 'href="javascript:' not in html
-    assert "{{ 7*7 }}" in html and "49" not in html  # no template evaluation of scraped text
+    # No template evaluation of scraped text (a bare "49" may be in a timestamp's seconds).
+    assert "{{ 7*7 }} {% raw %}" in html and "49 {% raw %}" not in html
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html  # extra metadata escaped too
     search_html = client.get("/search", params={"q": "第一段"}).text
     assert "&lt;script&gt;" in search_html and "<script>" not in search_html
@@ -218,3 +219,66 @@ def test_pages_on_a_read_only_postgresql_database(pg_url: str) -> None:
             session.execute(text("DELETE FROM articles"))
     finally:
         db.dispose()
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_watch_feed_is_the_cli_feed_byte_for_byte_and_valid_atom(client: TestClient, seeded: Seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from lxml import etree
+
+    from tests.support.cli_helpers import newswatch
+
+    written = tmp_path / "putin.atom"
+    result = newswatch("watch", "feed", "putin", "--output", str(written), "--db", seeded.url)
+    assert result.returncode == 0, result.stderr
+    response = client.get("/watches/putin/feed.atom")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    assert response.content == written.read_bytes()
+    assert client.get("/watches/putin/feed.atom").content == response.content  # stable
+
+    # RFC 4287: the feed and each entry have one id, title and updated; the feed an author.
+    root = etree.fromstring(response.content)
+    assert root.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert len(root.findall(f"{ATOM}{required}")) == 1, required
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == len(client.get("/watches/putin.json").json()["matches"]) >= 3
+    assert len({e.findtext(f"{ATOM}id") for e in entries}) == len(entries)
+    for entry in entries:
+        for required in ("id", "title", "updated"):
+            assert len(entry.findall(f"{ATOM}{required}")) == 1, required
+        datetime.fromisoformat(entry.findtext(f"{ATOM}updated"))
+        link = entry.find(f"{ATOM}link")  # no rel means rel="alternate" (RFC 4287 4.2.7.2)
+        assert link is not None and link.get("rel", "alternate") == "alternate" and link.get("href")
+
+    hostile = etree.fromstring(client.get("/watches/hostile/feed.atom").content)
+    titles = [e.findtext(f"{ATOM}title") for e in hostile.findall(f"{ATOM}entry")]
+    assert any('<script>alert("title")</script>' in t for t in titles)  # text in the XML, not markup
+
+    for missing in ("/watches/nobody/feed.atom", "/watches/nobody", "/watches/nobody.json"):
+        assert client.get(missing).status_code == 404, missing
+    assert newswatch("watch", "feed", "nobody", "--db", seeded.url).returncode == 1
+
+
+def test_watches_list_and_page_mask_secrets_and_escape_titles(client: TestClient, seeded: Seeded) -> None:
+    listed = {w["name"]: w for w in client.get("/watches.json").json()["watches"]}
+    assert set(listed) == {"putin", "hostile"}
+    putin = listed["putin"]
+    assert putin["query"] == "普京" and putin["feed"] == "/watches/putin/feed.atom" and putin["matches"] >= 3
+    assert putin["deliveries"]["pending"] == putin["matches"]  # one channel, nothing sent from here
+    html = client.get("/watches").text
+    assert 'href="/watches/putin/feed.atom"' in html and 'href="/watches/putin"' in html
+    detail = client.get("/watches/putin.json").json()
+    assert detail["watch"] == putin
+    assert seeded.edited_id in {m["article_id"] for m in detail["matches"]}
+    assert client.get("/watches/putin", headers={"Accept": "application/json"}).json() == detail
+    for page in ("/watches", "/watches.json", "/watches/putin", "/watches/putin.json"):
+        text = client.get(page).text
+        assert "SECRETPATHTOKEN123" not in text, page
+        assert "secret" not in client.get("/watches/putin.json").json()["watch"]
+    hostile = client.get("/watches/hostile").text
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in hostile

@@ -364,11 +364,17 @@ class MirrorSite:
         self._counters: dict[str, int] = {}
         #: Article paths answered with something else (a takedown, an anti-bot page).
         self.replaced: dict[str, Reply] = {}
+        #: Requests left before a ``take_down(..., times=N)`` path is served as usual again.
+        self._replaced_left: dict[str, int] = {}
 
     # -- takedowns -----------------------------------------------------------
 
-    def take_down(self, path: str, how: str | bytes) -> None:
-        """Answer ``path`` with ``"404"``, ``"410"``, ``"home"`` (a 302 to /) or a 200 page of these bytes."""
+    def take_down(self, path: str, how: str | bytes, *, times: int | None = None) -> None:
+        """Answer ``path`` with ``"404"``, ``"410"``, ``"home"`` (a 302 to /) or a 200 page of these bytes.
+
+        With ``times``, only the next ``times`` requests: then the article is back (a
+        transient failure, which a takedown's confirmation must not record).
+        """
         if isinstance(how, bytes):
             reply = Reply(200, how)
         elif how == "home":
@@ -377,10 +383,24 @@ class MirrorSite:
             reply = Reply(int(how), b"<html><body><h1>Not Found</h1></body></html>")
         with self._lock:
             self.replaced[path] = reply
+            if times is None:
+                self._replaced_left.pop(path, None)
+            else:
+                self._replaced_left[path] = times
 
     def restore(self, path: str) -> None:
         with self._lock:
             self.replaced.pop(path, None)
+            self._replaced_left.pop(path, None)
+
+    def _replacement(self, path: str) -> Reply | None:
+        with self._lock:
+            reply = self.replaced.get(path)
+            if reply is not None and path in self._replaced_left:
+                self._replaced_left[path] -= 1
+                if self._replaced_left[path] <= 0:
+                    del self._replaced_left[path], self.replaced[path]
+            return reply
 
     # -- queries for tests ---------------------------------------------------
 
@@ -473,8 +493,8 @@ class MirrorSite:
                          headers={"Allow": "GET, HEAD"})
         if path == "/robots.txt":
             return self._robots(base)
-        if path in self.replaced:
-            return self.replaced[path]
+        if (replacement := self._replacement(path)) is not None:
+            return replacement
         if path in self._by_path:
             article = self._by_path[path]
             return Reply(200, article.body, last_modified=article.published)
