@@ -191,8 +191,7 @@ def index_search(db: Database, case: Case) -> tuple[int, int]:
     """What /search does: one page, the capped count, and the facets when asked for."""
     filters = SearchFilters(q=case.word or "", outlet=case.outlet, sort=case.sort)
     with db.read_session() as session, ServerCpu(session) as server:
-        page = search_queries.search(session, filters, with_facets=case.facets)
-        search_queries.count(session, filters)
+        page = search_queries.search(session, filters, with_facets=case.facets, with_count=True)
     return len(page.hits), server.ns
 
 

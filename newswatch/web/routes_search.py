@@ -86,8 +86,8 @@ def build_search(db: Session, filters: SearchFilters) -> SearchOut:
     searching = bool(filters.q)
     if searching and filters.query.empty:
         raise HTTPException(400, "q: nothing to search for (only punctuation or exclusions)")
-    result = search_queries.search(db, filters, with_facets=searching)
-    total, capped = search_queries.count(db, filters)
+    result = search_queries.search(db, filters, with_facets=searching, with_count=True)
+    total, capped = result.total or 0, result.total_capped
     return SearchOut(
         q=filters.q, sort=filters.sort, kind=filters.kind, total=total, total_capped=capped,
         hits=[_hit_out(h, filters) for h in result.hits], next_after=result.next_after,
