@@ -5,7 +5,7 @@ seen.  SQLite's FTS5 walks its rowids (= article ids) in that order and stops af
 page, so a page costs the same for a rare word and a common one.  PostgreSQL's GIN index
 has no order, and walking the primary key backwards de-TOASTs every row's tsvector on
 the way: it walks a bounded number of rows and otherwise sorts the GIN bitmap's matches
-(see :func:`_pg_newest_ids`).
+(see storage/search_pg.py).
 
 ``sort=relevance`` ranks only the newest :data:`RELEVANCE_WINDOW` hits (bm25 / ts_rank
 over every hit of a common word would cost seconds at a million articles); its pages are
@@ -15,7 +15,6 @@ at :data:`COUNT_CAP`; facets count the newest :data:`FACET_WINDOW` matches, and 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from storage import search_pg
 from storage.search import SEARCH_TABLE, fts5_match, pg_tsquery
 from storage.textsearch import Query, parse_query
 
@@ -37,6 +37,7 @@ FACET_WINDOW = 5_000
 #: Page kinds an article can have (``extra["page_kind"]`` as the parsers set it; none: an article).
 KINDS = ("article", "video", "image_post", "text_post")
 FACET_LIMIT = 20
+#: Largest page; storage.search_pg.PAGE_WALK_MAX is this plus one.
 PAGE_MAX = 200
 
 Sort = Literal["new", "relevance"]
@@ -190,7 +191,7 @@ def search(session: Session, filters: SearchFilters, *, with_facets: bool = Fals
             next_after = None
     else:
         if where.pg and where.index_only:
-            ids = _pg_newest_ids(session, where, filters.after, limit + 1, few=total is not None and not capped)
+            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=total is not None and not capped)
         else:
             ids = _newest_ids(session, where, filters.after, limit + 1)
         next_after = ids[limit - 1] if len(ids) > limit else None
@@ -208,7 +209,7 @@ def _newest_ids(session: Session, where: _Where, after: int | None, n: int) -> l
     extra = [f"{id_column} < :after"] if after is not None else []
     params = {**where.params, "after": after, "n": n}
     order = id_column
-    if where.pg and not where.query.empty and _pg_few_matches(session, where, extra, params):
+    if where.pg and not where.query.empty and search_pg.few_matches(session, where, extra, params):
         # "+ 0" hides the primary key's order from the planner: it then takes the GIN
         # bitmap and sorts the few matches, instead of walking the key backwards and
         # de-TOASTing every tsvector on the way (seconds for a rare word).
@@ -219,92 +220,6 @@ def _newest_ids(session: Session, where: _Where, after: int | None, n: int) -> l
             params,
         ).scalars()
     )
-
-
-#: PostgreSQL walks at most this many newest index rows per wanted match before it
-#: switches to the GIN bitmap: the two cost the same near a word in 1 article of 10.
-PG_WALK_PER_MATCH = 10
-#: Newest index rows sampled to decide how the facets' many matches are found.
-PG_SAMPLE = 400
-
-
-def _pg_newest_ids(session: Session, where: _Where, after: int | None, n: int, *, few: bool = False) -> list[int]:
-    """The newest ``n`` matches below ``after``, from the index alone (PostgreSQL).
-
-    Two ways, each cheap where the other is not.  Walking the primary key backwards
-    de-TOASTs each row's tsvector (tens of microseconds) and stops after ``n`` matches:
-    cheap for a common word, ruinous for a rare one.  The GIN bitmap visits every match's
-    heap tuple (a fraction of a microsecond, no de-TOASTing: a single-word match needs no
-    recheck) and sorts them: cheap for a rare word, costly for one in 40 % of a million
-    articles.  So a page first walks at most ``PG_WALK_PER_MATCH * n`` rows, and only
-    when that finds fewer than ``n`` (the word is in fewer than 1 article of 10) takes
-    the bitmap; ``few`` (the caller counted at most COUNT_CAP matches) skips the walk.
-    Larger requests (the facets' newest 5,000) walk only for a word in more than 1
-    article of 4.
-    """
-    bound = "s.article_id < :upper" if after is not None else "TRUE"
-    params = {**where.params, "upper": after, "n": n}
-    _pg_prefer_index(session)
-
-    def walk(rows: int, n: int) -> list[int]:
-        return list(
-            session.execute(
-                text(
-                    f"SELECT s.article_id FROM (SELECT article_id, tsv FROM {SEARCH_TABLE} s WHERE {bound}"
-                    f" ORDER BY article_id DESC LIMIT :walk) AS s WHERE {where.match}"
-                    " ORDER BY s.article_id DESC LIMIT :n"
-                ),
-                {**params, "walk": rows, "n": n},
-            ).scalars()
-        )
-
-    if not few and n <= PAGE_MAX + 1:
-        ids = walk(PG_WALK_PER_MATCH * n, n)
-        if len(ids) >= n:
-            return ids
-    elif not few and len(walk(PG_SAMPLE, PG_SAMPLE)) >= PG_SAMPLE // 4:
-        # Many matches wanted (the facets): walking pays only for a word in more than
-        # 1 article of 4 (its n matches lie within 4n rows), seen in a sample of the newest.
-        ids = walk(5 * n, n)
-        if len(ids) >= n:
-            return ids
-    # "+ 0" hides the key's order and range from the planner: it must take the GIN bitmap
-    # (it would rather filter the key's rows by de-TOASTing each, a cost it does not count).
-    bound = "s.article_id + 0 < :upper" if after is not None else "TRUE"
-    return list(
-        session.execute(
-            text(
-                f"SELECT s.article_id FROM {SEARCH_TABLE} s WHERE {where.match} AND {bound}"
-                " ORDER BY s.article_id + 0 DESC LIMIT :n"
-            ),
-            params,
-        ).scalars()
-    )
-
-
-def _pg_few_matches(session: Session, where: _Where, extra: list[str], params: dict[str, Any]) -> bool:
-    """Whether the query matches few enough rows that sorting them all beats the key order.
-
-    Walking the key backwards examines about page x total / matches rows, each a
-    de-TOASTed tsvector; the bitmap path reads every match.  They cost the same near
-    matches = sqrt(200 x total) (measured, benchmarks/search_latency.py).
-    """
-    _pg_prefer_index(session)
-    total = session.execute(
-        text(f"SELECT greatest(reltuples, 0) FROM pg_class WHERE relname = '{SEARCH_TABLE}'")
-    ).scalar()
-    threshold = max(1000, int(math.sqrt(200 * float(total or 0))))
-    found = session.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {where.source}{where.sql(extra)} LIMIT :cap) AS few"),
-        {**params, "cap": threshold + 1},
-    ).scalar_one()
-    return int(found) <= threshold
-
-
-def _pg_prefer_index(session: Session) -> None:
-    # The planner does not cost de-TOASTing a tsvector, so it takes a sequential scan
-    # for a common word: 80 ms for 2,000 rows of 68k where the GIN bitmap takes 2 ms.
-    session.execute(text("SET LOCAL enable_seqscan = off"))
 
 
 def _relevance_ids(session: Session, where: _Where, filters: SearchFilters, n: int) -> tuple[list[int], int | None]:
@@ -363,7 +278,7 @@ def count(session: Session, filters: SearchFilters) -> tuple[int, bool]:
     """How many articles answer ``filters``, and whether that number was capped at COUNT_CAP."""
     where = _Where(session, filters)
     if where.pg and not where.query.empty:
-        _pg_prefer_index(session)
+        search_pg.prefer_index(session)
     n = session.execute(
         text(f"SELECT count(*) FROM (SELECT 1 FROM {where.source}{where.sql()} LIMIT :cap) AS capped"),
         {**where.params, "cap": COUNT_CAP + 1},
@@ -388,11 +303,11 @@ def _facets(session: Session, filters: SearchFilters) -> tuple[dict[str, list[Fa
     index_only = _Where(session, filters)
     if index_only.pg and index_only.index_only:
         # The matches' ids from the index alone (no de-TOASTing), then their articles.
-        params = {"ids": _pg_newest_ids(session, index_only, None, FACET_WINDOW)}
+        params = {"ids": search_pg.newest_ids(session, index_only, None, FACET_WINDOW)}
         matches = "SELECT a.outlet, a.language, a.published_at FROM articles a WHERE a.id = ANY(:ids)"
     else:
         if where.pg and not where.query.empty:
-            _pg_prefer_index(session)
+            search_pg.prefer_index(session)
         matches = (
             f"SELECT a.outlet, a.language, a.published_at FROM {where.source}{where.sql()}"
             f" ORDER BY {where.id_column} DESC LIMIT :window"

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from crawler.items import Article
-from storage import search_queries
+from storage import search_pg, search_queries
 from storage.bulk import BulkItem, bulk_record, deferred_search_index
 from storage.db import Database, open_database
 from storage.repository import Store
@@ -113,8 +113,8 @@ def test_newest_first_pages_equal_a_scan_whatever_the_window(db_url: str, monkey
     """PostgreSQL walks the key a bounded way, then sorts the GIN bitmap's matches: either way
     the pages are what a scan finds (on SQLite the same assertions hold for the FTS5 walk)."""
     # Walk at most one row per wanted match, sample 4 rows: both PostgreSQL ways get used.
-    monkeypatch.setattr(search_queries, "PG_WALK_PER_MATCH", 1)
-    monkeypatch.setattr(search_queries, "PG_SAMPLE", 4)
+    monkeypatch.setattr(search_pg, "PG_WALK_PER_MATCH", 1)
+    monkeypatch.setattr(search_pg, "PG_SAMPLE", 4)
     articles = _articles(40)
     db = open_database(db_url)
     try:
