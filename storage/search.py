@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 SEARCH_TABLE = "article_search"
 STATE_TABLE = "search_index_state"
+GIN_INDEX = f"ix_{SEARCH_TABLE}_tsv"
 
 
 def is_index_table(name: str) -> bool:
@@ -60,7 +61,7 @@ def create_index_schema(connection: Connection) -> None:
                 " tsv TSVECTOR NOT NULL)"
             )
         )
-        connection.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_tsv ON {SEARCH_TABLE} USING GIN (tsv)"))
+        create_gin_index(connection)
     else:
         # remove_diacritics 0: the tokens are already normalised by textsearch; FTS5 must
         # not fold them any further, or query and index could disagree.
@@ -73,6 +74,15 @@ def create_index_schema(connection: Connection) -> None:
     connection.execute(
         text(f"CREATE TABLE {STATE_TABLE} (name VARCHAR(40) PRIMARY KEY, value INTEGER NOT NULL)")
     )
+
+
+def create_gin_index(connection: Connection) -> None:
+    """PostgreSQL: the GIN index on the stored tsvectors (also rebuilt by storage.bulk)."""
+    connection.execute(text(f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {SEARCH_TABLE} USING GIN (tsv)"))
+
+
+def drop_gin_index(connection: Connection) -> None:
+    connection.execute(text(f"DROP INDEX IF EXISTS {GIN_INDEX}"))
 
 
 def drop_index_schema(connection: Connection) -> None:
@@ -88,20 +98,23 @@ def _is_pg(session_or_connection: Session | Connection) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def _put_sql(pg: bool) -> str:
+    if pg:
+        return (
+            f"INSERT INTO {SEARCH_TABLE} (article_id, tsv) VALUES (:id, to_tsvector('simple', :tokens))"
+            " ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv"
+        )
+    return f"INSERT INTO {SEARCH_TABLE} (rowid, tokens) VALUES (:id, :tokens)"
+
+
 def _put(db: Session | Connection, article_id: int, tokens: str) -> None:
-    if _is_pg(db):
-        db.execute(
-            text(
-                f"INSERT INTO {SEARCH_TABLE} (article_id, tsv) VALUES (:id, to_tsvector('simple', :tokens))"
-                " ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv"
-            ),
-            {"id": article_id, "tokens": tokens},
-        )
-    else:
-        db.execute(
-            text(f"INSERT INTO {SEARCH_TABLE} (rowid, tokens) VALUES (:id, :tokens)"),
-            {"id": article_id, "tokens": tokens},
-        )
+    db.execute(text(_put_sql(_is_pg(db))), {"id": article_id, "tokens": tokens})
+
+
+def index_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Index articles not yet in the index (``{"id", "tokens"}`` each; storage.bulk), by executemany."""
+    if rows:
+        connection.execute(text(_put_sql(_is_pg(connection))), rows)
 
 
 def index_new(session: Session, article_id: int, tokens: str) -> None:

@@ -1,16 +1,20 @@
 """Search and list articles for the web page: plain typed rows, newest first, keyset pages.
 
 Newest first means by article id, descending: ids grow in the order articles were first
-seen, and both engines walk the full-text index in that order (FTS5 rowid = article id),
-so a page of the newest 50 hits costs the same for a rare word and a common one.
+seen.  SQLite's FTS5 walks its rowids (= article ids) in that order and stops after a
+page, so a page costs the same for a rare word and a common one.  PostgreSQL's GIN index
+has no order, and walking the primary key backwards de-TOASTs every row's tsvector on
+the way: it walks a bounded number of rows and otherwise sorts the GIN bitmap's matches
+(see storage/search_pg.py).
+
 ``sort=relevance`` ranks only the newest :data:`RELEVANCE_WINDOW` hits (bm25 / ts_rank
-over every hit of a common word would cost seconds at a million articles) and has no
-further pages.  Counts stop at :data:`COUNT_CAP`.
+over every hit of a common word would cost seconds at a million articles); its pages are
+offsets into that ranked window, which ``after`` pins (see :func:`search`).  Counts stop
+at :data:`COUNT_CAP`; facets count the newest :data:`FACET_WINDOW` matches, and say so.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,12 +23,21 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from storage import search_pg
 from storage.search import SEARCH_TABLE, fts5_match, pg_tsquery
 from storage.textsearch import Query, parse_query
 
 RELEVANCE_WINDOW = 1000
 COUNT_CAP = 10_000
+#: Facets count the newest this many matches (all of them when there are fewer).  On
+#: PostgreSQL a common word's newest matches are found by walking the key and
+#: de-TOASTing each row's tsvector (~10 µs): 5,000 matches of a word in 40 % of the
+#: articles cost ~200 ms of CPU whatever the size; 10,000 cost ~390 ms (measured at 100k).
+FACET_WINDOW = 5_000
+#: Page kinds an article can have (``extra["page_kind"]`` as the parsers set it; none: an article).
+KINDS = ("article", "video", "image_post", "text_post")
 FACET_LIMIT = 20
+#: Largest page; storage.search_pg.PAGE_WALK_MAX is this plus one.
 PAGE_MAX = 200
 
 Sort = Literal["new", "relevance"]
@@ -39,8 +52,12 @@ class SearchFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: Sort = "new"
+    #: ``article``, ``video``, ``image_post`` or ``text_post`` (:data:`KINDS`).
+    kind: str | None = None
     #: Keyset: only articles with a smaller id (the last id of the previous page).
     after: int | None = None
+    #: ``sort=relevance`` only: the position in the ranked window (bounded by RELEVANCE_WINDOW).
+    offset: int = 0
     limit: int = 50
 
     @property
@@ -75,28 +92,36 @@ class SearchPage:
     #: Pass as ``after`` for the next page; None on the last page.
     next_after: int | None
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: Set when the facets count only the newest FACET_WINDOW matches (there may be more).
+    facets_window: int | None = None
+    #: ``sort=relevance``: pass as ``offset`` (with ``after``) for the next page.
+    next_offset: int | None = None
+    #: With ``with_count``: how many articles answer (at most COUNT_CAP), and whether capped.
+    total: int | None = None
+    total_capped: bool = False
 
 
 class _Where:
     """WHERE clauses and bound parameters on ``articles a`` (and the index, when a query is given)."""
 
-    def __init__(self, session: Session, filters: SearchFilters) -> None:
+    def __init__(self, session: Session, filters: SearchFilters, *, join: bool = False) -> None:
         self.pg = session.get_bind().dialect.name == "postgresql"
         self.clauses: list[str] = []
         self.params: dict[str, Any] = {}
         self.query = filters.query
+        self.match = ""
         if not self.query.empty:
             if self.pg:
                 expression, params = pg_tsquery(self.query)
-                self.clauses.append(f"s.tsv @@ {expression}")
+                self.match = f"s.tsv @@ {expression}"
                 self.params.update(params)
             else:
-                self.clauses.append(f"{SEARCH_TABLE} MATCH :match")
+                self.match = f"{SEARCH_TABLE} MATCH :match"
                 self.params["match"] = fts5_match(self.query)
-        # Without filters on the article row, the index alone answers: FTS5 walks its
-        # rowids (= article ids) newest first and stops after a page; no join, no sort.
-        self.index_only = not self.query.empty and not (
-            filters.outlet or filters.lang or filters.date_from or filters.date_to
+            self.clauses.append(self.match)
+        # Without filters on the article row, the index alone answers: no join.
+        self.index_only = not join and not self.query.empty and not (
+            filters.outlet or filters.lang or filters.date_from or filters.date_to or filters.kind
         )
         if filters.outlet:
             self.clauses.append("a.outlet = :outlet")
@@ -112,12 +137,21 @@ class _Where:
         if filters.date_to:
             self.clauses.append("a.published_at < :date_to")
             self.params["date_to"] = (filters.date_to + timedelta(days=1)).isoformat()
+        if filters.kind:
+            # Parsers mark only pages that are not plain articles (crawler.parsing.kind).
+            kind = "(a.extra ->> 'page_kind')" if self.pg else "json_extract(a.extra, '$.page_kind')"
+            if filters.kind == "article":
+                self.clauses.append(f"({kind} IS NULL OR {kind} = 'article')")
+            else:
+                self.clauses.append(f"{kind} = :kind")
+                self.params["kind"] = filters.kind
 
     @property
     def id_column(self) -> str:
-        if self.index_only:
-            return "s.article_id" if self.pg else f"{SEARCH_TABLE}.rowid"
-        return "a.id"
+        """The id to order by: the index's own when there is a query, so the engine walks it."""
+        if self.query.empty:
+            return "a.id"
+        return "s.article_id" if self.pg else f"{SEARCH_TABLE}.rowid"
 
     @property
     def source(self) -> str:
@@ -134,62 +168,62 @@ class _Where:
         return " WHERE " + " AND ".join(clauses) if clauses else ""
 
 
-def search(session: Session, filters: SearchFilters, *, with_facets: bool = False) -> SearchPage:
-    """One page of articles answering ``filters`` (all articles when ``q`` is empty)."""
+def search(session: Session, filters: SearchFilters, *, with_facets: bool = False,
+           with_count: bool = False) -> SearchPage:
+    """One page of articles answering ``filters`` (all articles when ``q`` is empty).
+
+    ``sort=relevance`` pages by offset, not by keyset: the ranked set is the newest
+    RELEVANCE_WINDOW matches, scored in full for every page anyway, so an offset into it
+    costs nothing more, whereas a keyset on (score, id) would carry a float score through
+    the URL and still rank the whole window.  The next page's ``after`` pins the window
+    (the newest match it started from), so articles recorded meanwhile do not shift it.
+    """
     where = _Where(session, filters)
     limit = max(1, min(filters.limit, PAGE_MAX))
-    id_column = where.id_column
+    next_offset = None
+    # The capped count first: PostgreSQL's page then knows whether walking the key can pay.
+    total, capped = count(session, filters) if with_count else (None, False)
     if filters.sort == "relevance" and not where.query.empty:
-        ids = _relevance_ids(session, where, limit)
-        next_after = None
+        ids, top = _relevance_ids(session, where, filters, limit + 1)
+        if len(ids) > limit and top is not None:
+            next_offset, next_after = filters.offset + limit, top + 1
+        else:
+            next_after = None
     else:
-        extra = [f"{id_column} < :after"] if filters.after is not None else []
-        params = {**where.params, "after": filters.after, "n": limit + 1}
-        order = id_column
-        if where.pg and not where.query.empty and _pg_few_matches(session, where, extra, params):
-            # "+ 0" hides the primary key's order from the planner: it then takes the GIN
-            # bitmap and sorts the few matches, instead of walking the key backwards and
-            # de-TOASTing every tsvector on the way (seconds for a rare word).
-            order = f"{id_column} + 0"
-        ids = list(
-            session.execute(
-                text(f"SELECT {id_column} FROM {where.source}{where.sql(extra)} ORDER BY {order} DESC LIMIT :n"),
-                params,
-            ).scalars()
-        )
+        if where.pg and where.index_only:
+            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=total is not None and not capped)
+        else:
+            ids = _newest_ids(session, where, filters.after, limit + 1)
         next_after = ids[limit - 1] if len(ids) > limit else None
-        ids = ids[:limit]
+    ids = ids[:limit]
     hits = _hits(session, ids)
-    facets = facet_counts(session, filters) if with_facets else {}
-    return SearchPage(hits=hits, next_after=next_after, facets=facets)
+    facets, counted = _facets(session, filters) if with_facets else ({}, 0)
+    return SearchPage(
+        hits=hits, next_after=next_after, facets=facets, next_offset=next_offset,
+        facets_window=FACET_WINDOW if counted >= FACET_WINDOW else None, total=total, total_capped=capped,
+    )
 
 
-def _pg_few_matches(session: Session, where: _Where, extra: list[str], params: dict[str, Any]) -> bool:
-    """Whether the query matches few enough rows that sorting them all beats the key order.
-
-    Walking the key backwards examines about page x total / matches rows, each a
-    de-TOASTed tsvector; the bitmap path reads every match.  They cost the same near
-    matches = sqrt(200 x total) (measured, benchmarks/search_latency.py).
-    """
-    _pg_prefer_index(session)
-    total = session.execute(
-        text(f"SELECT greatest(reltuples, 0) FROM pg_class WHERE relname = '{SEARCH_TABLE}'")
-    ).scalar()
-    threshold = max(1000, int(math.sqrt(200 * float(total or 0))))
-    found = session.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {where.source}{where.sql(extra)} LIMIT :cap) AS few"),
-        {**params, "cap": threshold + 1},
-    ).scalar_one()
-    return int(found) <= threshold
-
-
-def _pg_prefer_index(session: Session) -> None:
-    # The planner does not cost de-TOASTing a tsvector, so it takes a sequential scan
-    # for a common word: 80 ms for 2,000 rows of 68k where the GIN bitmap takes 2 ms.
-    session.execute(text("SET LOCAL enable_seqscan = off"))
+def _newest_ids(session: Session, where: _Where, after: int | None, n: int) -> list[int]:
+    id_column = where.id_column
+    extra = [f"{id_column} < :after"] if after is not None else []
+    params = {**where.params, "after": after, "n": n}
+    order = id_column
+    if where.pg and not where.query.empty and search_pg.few_matches(session, where, extra, params):
+        # "+ 0" hides the primary key's order from the planner: it then takes the GIN
+        # bitmap and sorts the few matches, instead of walking the key backwards and
+        # de-TOASTing every tsvector on the way (seconds for a rare word).
+        order = f"{id_column} + 0"
+    return list(
+        session.execute(
+            text(f"SELECT {id_column} FROM {where.source}{where.sql(extra)} ORDER BY {order} DESC LIMIT :n"),
+            params,
+        ).scalars()
+    )
 
 
-def _relevance_ids(session: Session, where: _Where, limit: int) -> list[int]:
+def _relevance_ids(session: Session, where: _Where, filters: SearchFilters, n: int) -> tuple[list[int], int | None]:
+    """Ids of ranks offset .. offset + n in the window, and the newest id of the window."""
     if where.pg:
         expression, _ = pg_tsquery(where.query)
         score = f"ts_rank(s.tsv, {expression})"
@@ -197,12 +231,16 @@ def _relevance_ids(session: Session, where: _Where, limit: int) -> list[int]:
     else:
         score = f"bm25({SEARCH_TABLE})"
         order = "score ASC, id DESC"  # bm25() is smaller for better matches
+    extra = [f"{where.id_column} < :after"] if filters.after is not None else []
     sql = (
-        f"SELECT id FROM (SELECT {where.id_column} AS id, {score} AS score FROM {where.source}{where.sql()}"
-        f" ORDER BY {where.id_column} DESC LIMIT :window) AS newest ORDER BY {order} LIMIT :n"
+        f"SELECT id, max(id) OVER () FROM (SELECT {where.id_column} AS id, {score} AS score"
+        f" FROM {where.source}{where.sql(extra)} ORDER BY {where.id_column} DESC LIMIT :window) AS newest"
+        f" ORDER BY {order} LIMIT :n OFFSET :offset"
     )
-    params = {**where.params, "window": RELEVANCE_WINDOW, "n": limit}
-    return list(session.execute(text(sql), params).scalars())
+    params = {**where.params, "after": filters.after, "window": RELEVANCE_WINDOW, "n": n,
+              "offset": max(0, min(filters.offset, RELEVANCE_WINDOW))}
+    rows = session.execute(text(sql), params).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else None)
 
 
 def _hits(session: Session, ids: list[int]) -> list[ArticleHit]:
@@ -240,7 +278,7 @@ def count(session: Session, filters: SearchFilters) -> tuple[int, bool]:
     """How many articles answer ``filters``, and whether that number was capped at COUNT_CAP."""
     where = _Where(session, filters)
     if where.pg and not where.query.empty:
-        _pg_prefer_index(session)
+        search_pg.prefer_index(session)
     n = session.execute(
         text(f"SELECT count(*) FROM (SELECT 1 FROM {where.source}{where.sql()} LIMIT :cap) AS capped"),
         {**where.params, "cap": COUNT_CAP + 1},
@@ -249,22 +287,48 @@ def count(session: Session, filters: SearchFilters) -> tuple[int, bool]:
 
 
 def facet_counts(session: Session, filters: SearchFilters) -> dict[str, list[FacetValue]]:
-    """Counts by outlet, language and published day over every article answering ``filters``."""
-    where = _Where(session, filters)
-    where.index_only = False  # facets group by article columns: the join is needed
-    facets: dict[str, list[FacetValue]] = {}
-    for name, expression, order in (
-        ("outlet", "a.outlet", "n DESC, value"),
-        ("language", "a.language", "n DESC, value"),
-        ("day", "substr(a.published_at, 1, 10)", "value DESC"),
-    ):
-        extra = [f"{expression} IS NOT NULL"]
-        rows = session.execute(
-            text(
-                f"SELECT {expression} AS value, count(*) AS n FROM {where.source}{where.sql(extra)}"
-                f" GROUP BY {expression} ORDER BY {order} LIMIT :limit"
-            ),
-            {**where.params, "limit": FACET_LIMIT if name != "day" else 31},
-        ).all()
-        facets[name] = [FacetValue(str(value), int(n)) for value, n in rows]
-    return facets
+    """Counts by outlet, language and published day over the newest FACET_WINDOW matches."""
+    return _facets(session, filters)[0]
+
+
+def _facets(session: Session, filters: SearchFilters) -> tuple[dict[str, list[FacetValue]], int]:
+    """The facets, and how many matches they count (FACET_WINDOW at most).
+
+    Counting every match of a common word costs seconds at a million articles (each
+    match joins its article row); the newest FACET_WINDOW cost a bounded join, and the
+    page says the counts are over the newest matches when there are that many.
+    """
+    where = _Where(session, filters, join=True)
+    params: dict[str, Any] = {**where.params}
+    index_only = _Where(session, filters)
+    if index_only.pg and index_only.index_only:
+        # The matches' ids from the index alone (no de-TOASTing), then their articles.
+        params = {"ids": search_pg.newest_ids(session, index_only, None, FACET_WINDOW)}
+        matches = "SELECT a.outlet, a.language, a.published_at FROM articles a WHERE a.id = ANY(:ids)"
+    else:
+        if where.pg and not where.query.empty:
+            search_pg.prefer_index(session)
+        matches = (
+            f"SELECT a.outlet, a.language, a.published_at FROM {where.source}{where.sql()}"
+            f" ORDER BY {where.id_column} DESC LIMIT :window"
+        )
+        params["window"] = FACET_WINDOW
+    rows = session.execute(
+        text(
+            f"WITH m AS MATERIALIZED ({matches})"
+            " SELECT 'outlet', outlet, count(*) FROM m GROUP BY outlet"
+            " UNION ALL SELECT 'language', language, count(*) FROM m GROUP BY language"
+            " UNION ALL SELECT 'day', substr(published_at, 1, 10), count(*) FROM m"
+            " WHERE published_at IS NOT NULL GROUP BY substr(published_at, 1, 10)"
+        ),
+        params,
+    ).all()
+    grouped: dict[str, list[FacetValue]] = {"outlet": [], "language": [], "day": []}
+    for name, value, n in rows:
+        if value is not None:
+            grouped[name].append(FacetValue(str(value), int(n)))
+    counted = sum(f.count for f in grouped["outlet"])
+    for name in ("outlet", "language"):
+        grouped[name] = sorted(grouped[name], key=lambda f: (-f.count, f.value))[:FACET_LIMIT]
+    grouped["day"] = sorted(grouped["day"], key=lambda f: f.value, reverse=True)[:31]
+    return grouped, counted

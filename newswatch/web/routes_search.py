@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -43,6 +44,10 @@ Lang = Annotated[str | None, Query(max_length=16)]
 Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (published date)")]
 SortParam = Annotated[Literal["new", "relevance"], Query(description="new: newest first; relevance: best of the newest 1,000")]
 After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Keyset: the next_after of the previous page")]
+Kind = Annotated[Literal["article", "video", "image_post", "text_post"] | None,
+                 Query(description="Page kind: article, or a video or picture post that carries text")]
+Offset = Annotated[int, Query(ge=0, le=search_queries.RELEVANCE_WINDOW,
+                              description="sort=relevance: the next_offset of the previous page (with its next_after)")]
 DB = Annotated[Session, Depends(session)]
 
 
@@ -56,14 +61,15 @@ def _day(name: str, value: str | None) -> date | None:
 
 
 def _filters(q: str, outlet: str | None, lang: str | None, from_: str | None, to: str | None,
-             sort: str, after: int | None, limit: int = 50) -> SearchFilters:
+             sort: str, after: int | None, kind: str | None = None, offset: int = 0, limit: int = 50) -> SearchFilters:
     for name, value in (("q", q), ("outlet", outlet), ("lang", lang)):
         # PostgreSQL refuses NUL in text; no name or word contains a control character.
         if value and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
             raise HTTPException(400, f"{name}: control characters are not allowed")
     return SearchFilters(
         q=q.strip(), outlet=outlet or None, lang=lang or None, date_from=_day("from", from_),
-        date_to=_day("to", to), sort="relevance" if sort == "relevance" else "new", after=after, limit=limit,
+        date_to=_day("to", to), sort="relevance" if sort == "relevance" else "new", after=after, kind=kind or None,
+        offset=offset if sort == "relevance" else 0, limit=limit,
     )
 
 
@@ -80,11 +86,12 @@ def build_search(db: Session, filters: SearchFilters) -> SearchOut:
     searching = bool(filters.q)
     if searching and filters.query.empty:
         raise HTTPException(400, "q: nothing to search for (only punctuation or exclusions)")
-    result = search_queries.search(db, filters, with_facets=searching)
-    total, capped = search_queries.count(db, filters)
+    result = search_queries.search(db, filters, with_facets=searching, with_count=True)
+    total, capped = result.total or 0, result.total_capped
     return SearchOut(
-        q=filters.q, sort=filters.sort, total=total, total_capped=capped,
+        q=filters.q, sort=filters.sort, kind=filters.kind, total=total, total_capped=capped,
         hits=[_hit_out(h, filters) for h in result.hits], next_after=result.next_after,
+        offset=filters.offset, next_offset=result.next_offset, facets_window=result.facets_window,
         facets={name: [FacetOut(value=f.value, count=f.count) for f in values] for name, values in result.facets.items()},
     )
 
@@ -92,19 +99,19 @@ def build_search(db: Session, filters: SearchFilters) -> SearchOut:
 @router.get("/search.json", response_model=SearchOut, responses=ERRORS, summary="Search articles")
 def search_json(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
                 from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-                sort: SortParam = "new", after: After = None) -> SearchOut:
-    return build_search(db, _filters(q, outlet, lang, from_, to, sort, after))
+                kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> SearchOut:
+    return build_search(db, _filters(q, outlet, lang, from_, to, sort, after, kind, offset))
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
 @router.get("/search", include_in_schema=False, response_class=HTMLResponse)
 def search_html(request: Request, db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
                 from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-                sort: SortParam = "new", after: After = None) -> Response:
-    model = build_search(db, _filters(q, outlet, lang, from_, to, sort, after))
-    params = {"q": model.q, "outlet": outlet, "lang": lang, "from": from_, "to": to,
+                kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> Response:
+    model = build_search(db, _filters(q, outlet, lang, from_, to, sort, after, kind, offset))
+    params = {"q": model.q, "outlet": outlet, "lang": lang, "from": from_, "to": to, "kind": kind,
               "sort": sort if sort != "new" else None}
-    return page(request, model, "search.html", params=params)
+    return page(request, model, "search.html", params=params, kinds=search_queries.KINDS)
 
 
 _EXPORT_FIELDS = ("id", "title", "outlet", "language", "published_at", "first_seen_at", "url",
@@ -112,9 +119,10 @@ _EXPORT_FIELDS = ("id", "title", "outlet", "language", "published_at", "first_se
 
 
 def _export_rows(db: Session, filters: SearchFilters) -> Iterator[dict[str, object]]:
-    after, sent = filters.after, 0
+    """Newest first by keyset pages, or (sort=relevance) the ranked window by offsets."""
+    after, offset, sent = filters.after, filters.offset, 0
     while sent < EXPORT_MAX:
-        result = search_queries.search(db, SearchFilters(**{**filters.__dict__, "after": after, "limit": 200, "sort": "new"}))
+        result = search_queries.search(db, replace(filters, after=after, offset=offset, limit=200))
         for hit in result.hits:
             out = _hit_out(hit, filters)
             row = jsonable_encoder(out)
@@ -123,7 +131,7 @@ def _export_rows(db: Session, filters: SearchFilters) -> Iterator[dict[str, obje
             sent += 1
         if result.next_after is None:
             return
-        after = result.next_after
+        after, offset = result.next_after, result.next_offset or 0
 
 
 def _csv_cell(value: object) -> object:
@@ -136,8 +144,8 @@ def _csv_cell(value: object) -> object:
 @router.get("/search.csv", responses={200: {"content": {"text/csv": {}}}, **ERRORS}, summary="Search results as CSV")
 def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
                from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-               after: After = None) -> Response:
-    filters = _filters(q, outlet, lang, from_, to, "new", after)
+               kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> Response:
+    filters = _filters(q, outlet, lang, from_, to, sort, after, kind, offset)
     if filters.q and filters.query.empty:
         raise HTTPException(400, "q: nothing to search for")
     out = io.StringIO()
@@ -152,8 +160,8 @@ def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
 @router.get("/search.jsonl", responses={200: {"content": {"application/jsonl": {}}}, **ERRORS}, summary="Search results as JSON lines")
 def search_jsonl(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
                  from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-                 after: After = None) -> Response:
-    filters = _filters(q, outlet, lang, from_, to, "new", after)
+                 kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> Response:
+    filters = _filters(q, outlet, lang, from_, to, sort, after, kind, offset)
     if filters.q and filters.query.empty:
         raise HTTPException(400, "q: nothing to search for")
     body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _export_rows(db, filters))

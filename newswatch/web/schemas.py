@@ -39,11 +39,19 @@ class FacetOut(BaseModel):
 class SearchOut(BaseModel):
     q: str
     sort: str
+    kind: str | None = Field(default=None, description="The page kind filtered on, if any")
     total: int
     total_capped: bool = Field(description="True when there are more than `total` results")
     hits: list[HitOut]
     next_after: int | None = Field(description="Pass as ?after= for the next page")
+    offset: int = Field(default=0, description="sort=relevance: the rank this page starts at")
+    next_offset: int | None = Field(
+        default=None, description="sort=relevance: pass as ?offset= (with ?after=next_after) for the next page"
+    )
     facets: dict[str, list[FacetOut]]
+    facets_window: int | None = Field(
+        default=None, description="Set when the facets count only the newest this many matches (there are more)"
+    )
 
 
 class DateFact(BaseModel):
