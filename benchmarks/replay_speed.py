@@ -191,11 +191,13 @@ def newswatch_replay(tree: Path, db: Path, workers: int) -> tuple[float, dict[st
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if child.returncode not in (0, 1):  # 1: some pages were dropped, which is expected here
         sys.exit(f"replay failed ({child.returncode}):\n{err[-3000:]}")
-    # Both figures can only fall short: the samples miss each process's last quarter
-    # second, getrusage misses descendants nobody waited for (the forkserver's workers
-    # when it is not reaped).  The larger is the closer.
+    # The crawl process exactly (getrusage, after it exited), plus its descendants (the
+    # forkserver and the parse workers) as last sampled: nobody waits for them, so
+    # getrusage never sees them (checked: with 2 workers it reports the crawl process
+    # alone).  Each descendant may be up to one sampling interval short.
     reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, json.loads(out), peak[0], peak[1], max(reaped, sum(cpu.values()))
+    descendants = sum(seconds for pid, seconds in cpu.items() if pid != child.pid)
+    return elapsed, json.loads(out), peak[0], peak[1], reaped + descendants
 
 
 def main() -> None:
