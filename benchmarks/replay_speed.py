@@ -17,11 +17,15 @@ measures in the same run, on the same page bytes:
 each (b) a child process, engine start-up, parsing, deduplication and storage included.
 It prints pages per second, the ratios (b')/(a), (b')/(a'') and (b)/(a'), and the peak
 memory of (b) and (b') summed over the whole process tree (crawl process, forkserver,
-workers): PSS (shared pages divided among the processes sharing them) and RSS.
+workers): PSS (shared pages divided among the processes sharing them) and RSS, and the
+CPU seconds the tree used (user + system, summed over its processes: a figure that, unlike
+pages per second, holds on a machine shared with other work).  ``--profile`` adds a
+run of (b) under cProfile and prints where its CPU goes (decoding, lxml parsing,
+trafilatura, our cleaning, MinHash, database, Scrapy, start-up: see replay_profile.py).
 Targets on a 2-core machine: (b')/(a) >= 3.5, (b')/(a'') >= 0.75, (b)/(a') >= 0.8,
 memory <= 400 MB + 80 MB per worker.
 
-    .venv/bin/python benchmarks/replay_speed.py [--pages 2000] [--keep DIR]
+    .venv/bin/python benchmarks/replay_speed.py [--pages 2000] [--keep DIR] [--profile]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -108,8 +113,8 @@ def trafilatura_pool(bodies: list[bytes], workers: int) -> tuple[float, int]:
     return time.perf_counter() - start, extracted
 
 
-def _tree_memory_kb(root: int) -> tuple[int, int]:
-    """(PSS, RSS) in kB summed over ``root`` and all its descendants."""
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -118,11 +123,31 @@ def _tree_memory_kb(root: int) -> tuple[int, int]:
             except OSError:
                 continue
             children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(entry.name))
-    pss = rss = 0
-    todo = [root]
+    pids, todo = [], [root]
     while todo:
         pid = todo.pop()
+        pids.append(pid)
         todo += children.get(pid, [])
+    return pids
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of one process so far (its own, not its children's)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _tree_memory_kb(pids: list[int]) -> tuple[int, int]:
+    """(PSS, RSS) in kB summed over ``pids``."""
+    pss = rss = 0
+    for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -134,8 +159,8 @@ def _tree_memory_kb(root: int) -> tuple[int, int]:
     return pss, rss
 
 
-def newswatch_replay(tree: Path, db: Path, workers: int) -> tuple[float, dict[str, Any], int, int]:
-    """Seconds, the run summary, and peak PSS and RSS (kB) of the whole process tree."""
+def newswatch_replay(tree: Path, db: Path, workers: int) -> tuple[float, dict[str, Any], int, int, float]:
+    """Seconds, the run summary, peak PSS and RSS (kB) and CPU seconds of the whole process tree."""
     newswatch = Path(sys.executable).with_name("newswatch")
     env = {**os.environ, "NEWSWATCH_HOME": str(db.parent), "NEWSWATCH_PARSE_WORKERS": str(workers)}
     start = time.perf_counter()
@@ -144,11 +169,18 @@ def newswatch_replay(tree: Path, db: Path, workers: int) -> tuple[float, dict[st
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     peak = [0, 0]
+    # Last CPU reading of every process of the tree (workers come and go).
+    cpu: dict[int, float] = {}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def sample() -> None:
         while child.poll() is None:
-            pss, rss = _tree_memory_kb(child.pid)
+            pids = _tree_pids(child.pid)
+            pss, rss = _tree_memory_kb(pids)
             peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
+            for pid in pids:
+                if (seconds := _cpu_seconds(pid)) is not None:
+                    cpu[pid] = seconds
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -156,15 +188,23 @@ def newswatch_replay(tree: Path, db: Path, workers: int) -> tuple[float, dict[st
     out, err = child.communicate()
     elapsed = time.perf_counter() - start
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if child.returncode not in (0, 1):  # 1: some pages were dropped, which is expected here
         sys.exit(f"replay failed ({child.returncode}):\n{err[-3000:]}")
-    return elapsed, json.loads(out), peak[0], peak[1]
+    # The crawl process exactly (getrusage, after it exited), plus its descendants (the
+    # forkserver and the parse workers) as last sampled: nobody waits for them, so
+    # getrusage never sees them (checked: with 2 workers it reports the crawl process
+    # alone).  Each descendant may be up to one sampling interval short.
+    reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    descendants = sum(seconds for pid, seconds in cpu.items() if pid != child.pid)
+    return elapsed, json.loads(out), peak[0], peak[1], reaped + descendants
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="Build the tree here and keep it.")
+    parser.add_argument("--profile", action="store_true", help="Also profile (b) and print where its CPU goes.")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"{CORPUS} not found: the shared corpus must be beside the checkout")
@@ -188,14 +228,20 @@ def main() -> None:
             print(f"{label} {seconds:7.1f} s  {n / seconds:7.1f} pages/s  ({ok} with text)", flush=True)
         for label, workers in (("(b)", 0), ("(b')", cores)):
             db = workdir / f"bench-{workers}.db"
-            seconds, summary, pss_kb, rss_kb = newswatch_replay(tree, db, workers)
+            seconds, summary, pss_kb, rss_kb, cpu = newswatch_replay(tree, db, workers)
             timings[label] = n / seconds
             budget = 400 + 80 * workers
             print(f"{label:5} newswatch replay, {workers} parse workers {' ' * (8 - len(str(workers)))}"
                   f"{seconds:7.1f} s  {n / seconds:7.1f} pages/s  peak tree memory: PSS {pss_kb / 1024:.0f} MB, "
                   f"RSS {rss_kb / 1024:.0f} MB (budget {budget} MB: {'ok' if pss_kb / 1024 <= budget else 'OVER'})",
                   flush=True)
+            print(f"      CPU (user + system, whole process tree): {cpu:.1f} s, {cpu * 1000 / n:.1f} s per 1,000 pages",
+                  flush=True)
             print("      outcomes: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()), flush=True)
+        if args.profile:
+            from replay_profile import profile_replay
+
+            profile_replay(tree, n)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

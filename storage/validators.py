@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,14 +78,19 @@ def remember(
     write_transaction(db, work)
 
 
+_VALIDATORS = cast(Table, HttpValidator.__table__)
+# Built once, run with parameters (a Core statement: no ORM session to synchronise):
+# building and coercing the statement per article cost more than running it.
+_LINK_ARTICLE = (
+    update(_VALIDATORS)
+    .where(_VALIDATORS.c.url_key == bindparam("page_key"))
+    .values(article_id=bindparam("linked_article"))
+)
+
+
 def link_article(session: Session, url: str, article_id: int) -> None:
     """Inside Store.record's transaction: the page at ``url`` gave ``article_id``."""
-    session.execute(
-        update(HttpValidator)
-        .where(HttpValidator.url_key == url_key(url))
-        .values(article_id=article_id)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_LINK_ARTICLE, {"page_key": url_key(url), "linked_article": article_id})
 
 
 def forget(db: Database, url: str) -> None:

@@ -29,19 +29,21 @@ _MAX_LIST_CHARS = 3000
 _LINK_BOX_SHARE = 0.8
 # Elements with text of their own: furniture is a short text in its own element,
 # and skipping pure wrappers keeps this pass cheap on large pages.
+# (The text test goes first: most elements have no text of their own, and one test
+# rejects them where seventeen name tests would; a third less time, the same nodes.)
 _CANDIDATES = XPath(
-    ".//*[self::p or self::span or self::strong or self::small or self::a or self::div"
+    ".//*[text()[normalize-space()]]"
+    "[self::p or self::span or self::strong or self::small or self::a or self::div"
     " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
     " or self::em or self::b or self::label or self::aside or self::figure]"
-    "[text()[normalize-space()]]"
 )
+# (The five embed prefixes are tried only on elements that have a data-e2e at all.)
 _STRUCTURAL = XPath(
-    ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner')"
-    " or starts-with(@data-e2e, 'instagram-embed') or starts-with(@data-e2e, 'twitter-embed')"
+    ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner') or starts-with(@id, 'end-of-')"
+    " or (@data-e2e and (starts-with(@data-e2e, 'instagram-embed') or starts-with(@data-e2e, 'twitter-embed')"
     " or starts-with(@data-e2e, 'youtube-embed') or starts-with(@data-e2e, 'facebook-embed')"
-    " or starts-with(@data-e2e, 'tiktok-embed')"
-    " or (self::a and starts-with(@href, '#end-of-'))"
-    " or starts-with(@id, 'end-of-')]"
+    " or starts-with(@data-e2e, 'tiktok-embed')))"
+    " or (self::a and starts-with(@href, '#end-of-'))]"
 )
 
 #: Cookie and consent banners, and the notices of an embed waiting for consent.
@@ -95,10 +97,19 @@ def _text(element: HtmlElement) -> str:
 _INLINE = frozenset({"span", "strong", "em", "b", "a", "small", "label"})
 
 
-def _whole_block(element: HtmlElement, text: str) -> bool:
-    """An inline element counts only when it is all of its block: "点赞！" inside a sentence is prose."""
+def _whole_block(element: HtmlElement, text: str, parent_texts: dict[HtmlElement, str]) -> bool:
+    """An inline element counts only when it is all of its block: "点赞！" inside a sentence is prose.
+
+    ``parent_texts`` remembers each parent's text for one pass over an unchanged tree:
+    the many short links and spans of one large block would each normalise all of it.
+    """
     parent = element.getparent()
-    return element.tag not in _INLINE or parent is None or _text(parent) == text
+    if element.tag not in _INLINE or parent is None:
+        return True
+    known = parent_texts.get(parent)
+    if known is None:
+        known = parent_texts[parent] = _text(parent)
+    return known == text
 
 
 def _link_share(element: HtmlElement) -> float:
@@ -168,6 +179,7 @@ def strip(
         if element.getparent() is not None:
             _drop(element)
             removed += 1
+    parent_texts: dict[HtmlElement, str] = {}
     for element in _CANDIDATES(root):
         if element.getparent() is None or not isinstance(element.tag, str):
             continue
@@ -175,11 +187,13 @@ def strip(
         if len(raw) > _MAX_FURNITURE_CHARS * 3:  # cheap bound before normalising
             continue
         text = clean_line(raw)
-        if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text):
+        if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text, parent_texts):
             continue
         if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):
             removed += _drop_list(element)
+            parent_texts.clear()  # the tree may have changed: every remembered text may be stale
         elif any(pattern.search(text) for pattern in rules):
             _drop(element)
+            parent_texts.clear()
             removed += 1
     return removed
