@@ -404,7 +404,7 @@ def test_sigkill_restart_keeps_jobs_and_catches_up_once(mirror_factory: Any, tmp
     site = make_site(tmp_path, outlet_toml("quick", mirror.url("/slow?seconds=0")))
     add_job(site, "quick")
     first = schedulers.start(site)
-    killed_run = wait_until(lambda: next(iter(site.runs("quick")), None), timeout=20, what="a first run")
+    killed_run = wait_until(lambda: next(iter(site.runs("quick")), None), timeout=90, what="a first run")
     first.kill()  # SIGKILL, mid-crawl: its crawl process dies with it (PR_SET_PDEATHSIG)
     killed_at = time.monotonic()
     assert "crawl:quick" in site.job_rows()  # still persisted
@@ -414,7 +414,7 @@ def test_sigkill_restart_keeps_jobs_and_catches_up_once(mirror_factory: Any, tmp
     missed = int(second.wait_log(r"catch-up: job crawl:quick missed (\d+) scheduled run").group(1))
     assert missed >= 3
     catch_up = wait_until(lambda: next((r for r in site.runs("quick") if r.started_at >= second.started_at), None),
-                          timeout=20, what="the catch-up run")
+                          timeout=90, what="the catch-up run")
     # Pause at once: a coalesced catch-up is one run; a burst of the missed runs would go on.
     with job_store(site.db) as store:  # from another process, as `newswatch schedule pause` does
         store.pause_job("crawl:quick")
@@ -431,25 +431,28 @@ def test_sigkill_restart_keeps_jobs_and_catches_up_once(mirror_factory: Any, tmp
 
 @pytest.mark.slow
 def test_two_schedulers_never_overlap_a_crawl_of_one_outlet(mirror_factory: Any, tmp_path: Path, schedulers: Schedulers) -> None:
+    # The first crawl's page answers only after 300 s, so that crawl surely still holds its
+    # lease while other CLI processes start and try the outlet (a start takes 2 s on a quiet
+    # machine, 20 s on a busy one); the takeover's crawls then get a 1-second page.
     mirror = mirror_factory(outlets=("rfi",))
-    # Slow enough that the first crawl still holds its lease while another CLI process
-    # starts (2 s of imports) and tries the outlet.
-    site = make_site(tmp_path, outlet_toml("slow", mirror.url("/slow?seconds=8")))
+    site = make_site(tmp_path, outlet_toml("slow", mirror.url("/slow?seconds=300"), timeout="10m"))
     add_job(site, "slow")
     active = schedulers.start(site)
     active.wait_log("scheduler started")
     standby = schedulers.start(site, "--wait", "--grace", "0s")
     refused = schedulers.start(site)
-    assert refused.wait(timeout=20) == 1
+    assert refused.wait(timeout=90) == 1
     assert "another scheduler is running against this database" in refused.log()
     standby.wait_log("standing by")
-    wait_until(lambda: site.runs("slow"), timeout=20, what="a first run")
+    wait_until(lambda: site.runs("slow"), timeout=90, what="a first run")
 
     # Any other process that tries to crawl the outlet now is turned away by the outlet lock.
     other = site.cli("schedule", "run-now", "slow")
     assert other.returncode == 1, other.stderr
     assert re.search(r"skipped: outlet slow is being crawled by \S+:\d+:\w+ \(lease until .*, run \d+\)", other.stderr)
 
+    # Each crawl reads the outlets file when it starts: the takeover's crawls get a fast page.
+    site.config.write_text(outlet_toml("slow", mirror.url("/slow?seconds=1"), timeout="10m"), encoding="utf-8")
     active.kill()  # mid-crawl: the standby takes over, and must not crawl beside a leftover
     standby.wait_log("took over the scheduler lease")
     # The killed scheduler's own crawl may still finish (or be closed as interrupted):
@@ -548,6 +551,6 @@ def test_job_that_cannot_be_restored_stops_the_scheduler_loudly(tmp_path: Path, 
             {"t": time.time(), "s": b"not a pickle"},
         )
     scheduler = schedulers.start(site)
-    assert scheduler.wait(timeout=20) == 2
+    assert scheduler.wait(timeout=90) == 2
     assert re.search(r"cannot restore scheduled job\(s\) crawl:gone .*nothing was deleted", scheduler.log())
     assert "crawl:gone" in site.job_rows()
