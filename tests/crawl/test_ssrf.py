@@ -472,6 +472,18 @@ def test_onsite_redirects_and_plain_requests_pass() -> None:
     assert crawler.stats.get_value("newswatch/offsite_redirect/refused") is None
 
 
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http:///no-host", "data:text/html,hi"])
+def test_offsite_redirect_to_a_url_without_a_host_is_refused(url: str) -> None:
+    # Nothing without a host is inside allowed_domains; the refusal names the host as empty.
+    mw, crawler = make_offsite()
+    request = Request(url, dont_filter=True, meta={"redirect_urls": ["http://localhost/start"]})
+    with pytest.raises(OffsiteRedirectRefused) as refused:
+        mw.process_request(request)
+    assert refused.value.host == ""
+    assert "off-site host '' refused" in str(refused.value)
+    assert crawler.stats.get_value("newswatch/offsite_redirect/refused") == 1
+
+
 def test_spider_without_allowed_domains_is_not_restricted() -> None:
     mw, _ = make_offsite(UnrestrictedProbeSpider)
     mw.process_request(
