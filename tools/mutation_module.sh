@@ -6,8 +6,8 @@
 # given tests, runs mutmut and prints the score (tools/mutation_scores.py).
 # Usage: tools/mutation_module.sh crawler/middlewares/offsite.py tests/crawl/test_ssrf.py [-k EXPR]
 # Env: MUTATION_JOBS (default 1), MUTATION_NAMES (mutant-name glob, default: the module's).
-# The copy is kept, so a rerun after adding tests only retests the survivors' functions
-# when the sources are unchanged (mutmut's cache); `rm -rf .mutation/<module>` to start over.
+# The copy is kept: a rerun retests only the mutants not killed before (and those of edited
+# code); `rm -rf .mutation/<module>` for a clean measurement.
 set -eu
 cd "$(dirname "$0")/.."
 module=$1; shift
@@ -32,7 +32,17 @@ body = re.sub(
 )
 open(path, "w", encoding="utf-8").write(text.replace(section.group(0), body))
 PY
-names=${MUTATION_NAMES:-$(echo "$module" | sed 's/\.py$//; s#/#.#g').*}
 cd "$work"
-.venv/bin/mutmut run --max-children "${MUTATION_JOBS:-1}" "$names" || true
+if [ -n "${MUTATION_NAMES:-}" ]; then
+    names=$MUTATION_NAMES
+elif [ -f "mutants/$module.meta" ]; then
+    # A rerun: mutmut reruns named mutants only, so name those not yet killed (new tests
+    # may kill them; mutants of edited code are "not checked" and listed too).
+    names=$(.venv/bin/mutmut results 2>/dev/null | grep -v ': timeout$' | sed -n 's/^ *\([^ :]*\): .*/\1/p' | tr '\n' ' ')
+    [ -n "$names" ] || exec .venv/bin/python tools/mutation_scores.py
+else
+    names="$(echo "$module" | sed 's/\.py$//; s#/#.#g').*"
+fi
+# shellcheck disable=SC2086  # names is a list
+.venv/bin/mutmut run --max-children "${MUTATION_JOBS:-1}" $names || true
 exec .venv/bin/python tools/mutation_scores.py
