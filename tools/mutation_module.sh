@@ -15,7 +15,9 @@ root=$(pwd)
 work="$root/.mutation/$(echo "$module" | tr / _ | sed 's/\.py$//')"
 mkdir -p "$work"
 # Refresh the copy of the tracked files (and the working-tree edits), keep mutants/.
-git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$work/"
+git ls-files -z --cached --others --exclude-standard | grep -zv '^\.venv\(/\|$\)' \
+    | rsync -a --from0 --files-from=- ./ "$work/"
+[ -L "$work/.venv" ] || rm -rf "$work/.venv"
 ln -sfn "$root/.venv" "$work/.venv"
 export NEWSWATCH_SHARED_DIR="${NEWSWATCH_SHARED_DIR:-$(cd "$root/.." && pwd)/shared}"
 .venv/bin/python - "$work/pyproject.toml" "$module" "$@" <<'PY'
@@ -38,7 +40,12 @@ if [ -n "${MUTATION_NAMES:-}" ]; then
 elif [ -f "mutants/$module.meta" ]; then
     # A rerun: mutmut reruns named mutants only, so name those not yet killed (new tests
     # may kill them; mutants of edited code are "not checked" and listed too).
-    names=$(.venv/bin/mutmut results 2>/dev/null | grep -v ': timeout$' | sed -n 's/^ *\([^ :]*\): .*/\1/p' | tr '\n' ' ')
+    results=$(.venv/bin/mutmut results 2>/dev/null)
+    names=$(echo "$results" | grep -v ': timeout$' | sed -n 's/^ *\([^ :]*\): .*/\1/p' | tr '\n' ' ')
+    # Edited code has new mutants mutmut only runs unnamed: take the whole module then.
+    if echo "$results" | grep -q ': not checked$'; then
+        names="$(echo "$module" | sed 's/\.py$//; s#/#.#g').*"
+    fi
     [ -n "$names" ] || exec .venv/bin/python tools/mutation_scores.py
 else
     names="$(echo "$module" | sed 's/\.py$//; s#/#.#g').*"
