@@ -114,11 +114,18 @@ FOLDS = [
         "&sn=dd091611fcf1aa0c2aef9655f13e7731#wechat_redirect",
         f"HTTPS://MP.WEIXIN.QQ.COM/s/?__biz={BIZ}&mid=2648978231&idx=1"
         "&sn=dd091611fcf1aa0c2aef9655f13e7731",
+        # The identity in the fragment (links rewritten by some share tools).
+        f"https://mp.weixin.qq.com/s#__biz={BIZ}&mid=2648978231&idx=1&sn={SN}",
+        # A repeated parameter: the first non-empty value counts.
+        WX + "&mid=999&idx=2",
+        f"https://mp.weixin.qq.com/s?__biz={BIZ}&mid=&mid=2648978231&idx=1&sn={SN}",
     ]),
     ("WeChat short links", "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw", [
         "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw",
         "http://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw/",
         "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw?scene=1&key=abc&pass_ticket=x#rd",
+        # The path is the whole identity: even parameters kept elsewhere are dropped.
+        "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw?version=4.1.10&platform=win",
     ]),
 ]
 
@@ -264,6 +271,7 @@ def test_registrable_domain() -> None:
     assert registrable_domain("127.0.0.1") == "127.0.0.1"
     assert registrable_domain("localhost") == "localhost"
     assert same_site("https://news.sina.com.cn/a", "http://finance.sina.com.cn/b")
+    assert same_site("http://news.sina.com.cn/a", "HTTPS://www.sina.com.cn/")
     assert not same_site("https://sina.com.cn/a", "https://sina.com/b")
     assert not same_site("https://sina.com.cn/a", "ftp://sina.com.cn/b")
 
