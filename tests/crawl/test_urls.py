@@ -221,6 +221,15 @@ def test_wechat_without_sn_uses_biz_mid_idx() -> None:
 # ----------------------------------------------------------------- declared canonical
 
 DECLARED = [
+    ("home page without a slash: the CMS misconfiguration, ignored",
+     "https://www.example.com/news/2024/05/123.html", "https://www.example.com",
+     "https://www.example.com/news/2024/05/123.html"),
+    ("a page without its id declares the address with it: honoured",
+     "https://www.example.com/news.php", "https://www.example.com/news.php?id=5",
+     "https://www.example.com/news.php?id=5"),
+    ("the same script under another id: the page's own word, honoured",
+     "https://www.example.com/news.php?id=5", "https://www.example.com/news.php?id=6",
+     "https://www.example.com/news.php?id=6"),
     ("same site, other subdomain: honoured", "https://m.sohu.com/a/733320600_429139?spm=1",
      "https://www.sohu.com/a/733320600_429139", "https://www.sohu.com/a/733320600_429139"),
     ("relative: resolved against the page", "https://www.sohu.com/a/733320600_429139?x=1",
@@ -312,6 +321,8 @@ SECRET_URLS = [
     "https://www.example.com/go?to=https%3A%2F%2Fmp.weixin.qq.com%2Fs%3Fkey%3DK456%26uin%3DU789"
     "%26pass_ticket%3DPT123%26id%3D1",
     "https://U789:K456@www.example.com/a;jsessionid=PT123?x=1",
+    # A plain-http URL carried inside a parameter is cleaned too.
+    "https://www.example.com/go?to=http%3A%2F%2Fwww.example.com%2Fa%3Fkey%3DK456%26id%3D1",
 ]
 SECRET_VALUES = ["PT123", "K456", "U789", "AT0", "T0&", "EK", "wx_header"]
 
@@ -326,6 +337,16 @@ def test_secrets_never_survive(url: str) -> None:
         lowered = out.lower()
         for name in ("pass_ticket", "key=", "uin=", "wx_header", "exportkey", "token="):
             assert name not in lowered and name not in lowered.replace("%3d", "="), (url, out)
+
+
+def test_a_cleaned_inner_url_is_percent_encoded_again() -> None:
+    # The carried URL goes back fully encoded (":" and "/" included), so the outer URL
+    # still parses the same way; an inner URL without secrets is left byte for byte.
+    assert strip_secrets(
+        "https://www.example.com/go?to=https%3A%2F%2Fa.example%2Fs%3Fkey%3DK456%26id%3D1&x=1"
+    ) == "https://www.example.com/go?to=https%3A%2F%2Fa.example%2Fs%3Fid%3D1&x=1"
+    kept = "https://www.example.com/go?to=https%3A//a.example/s%3Fid%3D1&x=1"
+    assert strip_secrets(kept) == kept
 
 
 def test_strip_secrets_keeps_everything_else_as_it_was() -> None:
