@@ -138,6 +138,28 @@ def test_folds(expected: str, variant: str) -> None:
     assert canonical_url(variant) == expected
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A stray "%" that starts no escape is itself escaped, at the end too.
+        ("https://www.example.com/100%", "https://www.example.com/100%25"),
+        ("https://www.example.com/a%4", "https://www.example.com/a%254"),
+        ("https://www.example.com/a%G1", "https://www.example.com/a%25G1"),
+        # Characters a URL cannot carry raw; a lone surrogate from a JS-escaped link.
+        ("https://www.example.com/a b<c>\"d", "https://www.example.com/a%20b%3Cc%3E%22d"),
+        ("https://www.example.com/a\ud800b", "https://www.example.com/a%ED%A0%80b"),
+        # Dot segments, last segment included (RFC 3986 §5.2.4).
+        ("https://www.example.com/a/b/..", "https://www.example.com/a"),
+        ("https://www.example.com/a/b/.", "https://www.example.com/a/b"),
+        ("https://www.example.com/a/./b/../c", "https://www.example.com/a/c"),
+        # A wildcard drops utm_*, not every parameter that starts with "utm".
+        ("https://www.example.com/a?utmost=1&utm_source=x", "https://www.example.com/a?utmost=1"),
+    ],
+)
+def test_escapes_dot_segments_and_wildcards(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
 @pytest.mark.parametrize("url", [v for _w, _e, variants in FOLDS for v in variants])
 def test_canonical_is_idempotent(url: str) -> None:
     once = canonical_url(url)
