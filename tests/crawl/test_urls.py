@@ -152,6 +152,16 @@ def test_folds(expected: str, variant: str) -> None:
         ("https://www.example.com/a/b/..", "https://www.example.com/a"),
         ("https://www.example.com/a/b/.", "https://www.example.com/a/b"),
         ("https://www.example.com/a/./b/../c", "https://www.example.com/a/c"),
+        # The host: after the last "@", IPv6 in brackets with its port, case, trailing
+        # dot, escapes, IDN, tabs and newlines inside (dropped, as browsers do).
+        ("https://user:pa@ss@www.example.com/a", "https://www.example.com/a"),
+        ("http://[2001:DB8::1]:8080/a", "http://[2001:db8::1]:8080/a"),
+        ("https://[2001:db8::1]/a", "https://[2001:db8::1]/a"),
+        ("https://www.example.com:/a", "https://www.example.com/a"),
+        ("https://WWW.Example.COM./a", "https://www.example.com/a"),
+        ("https://%77ww.example.com/a", "https://www.example.com/a"),
+        ("https://www.例え.jp/a", "https://www.xn--r8jz45g.jp/a"),
+        ("https://www.exam\tple.com/a\n/b", "https://www.example.com/a/b"),
         # A wildcard drops utm_*, not every parameter that starts with "utm".
         ("https://www.example.com/a?utmost=1&utm_source=x", "https://www.example.com/a?utmost=1"),
     ],
