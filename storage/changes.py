@@ -16,11 +16,18 @@ SUBSTANTIVE = ("title", "date", "body")
 COSMETIC = "cosmetic"
 
 # Page furniture: short lines that say who edited, where from, how to share, not what
-# happened.  Only whole short lines are dropped, never a sentence of the story.
+# happened.  Only whole short lines are dropped, never a sentence of the story: a label
+# that can also begin a sentence ("记者从国防部获悉", "Sources say", "Editorial board")
+# counts only when a separator, a space (Chinese labels) or the line's end follows it.
+_SEPARATOR = r"[:：|｜\]】)）,，]"
 _FURNITURE = re.compile(
-    r"^\s*[【\[(（]?\s*(责任编辑|编辑|责编|校对|审核|审校|来源|原标题|作者|记者|监制|"
-    r"分享到|分享|扫一扫|扫码|点击|关注我们|阅读原文|返回|打印|相关阅读|相关新闻|推荐阅读|"
-    r"Share|Related|Advertisement|Read more|Editor|Source)",
+    r"^\s*[【\[(（]?\s*(?:"
+    r"(?:分享到|扫一扫|扫码|关注我们|阅读原文|相关阅读|相关新闻|推荐阅读|返回(?:首页|顶部|搜狐|列表)"
+    r"|Advertisement|Read more)"
+    r"|(?:责任编辑|编辑|责编|校对|审核|审校|来源|原标题|作者|记者|监制|分享|点击|返回|打印)"
+    rf"(?:\s|{_SEPARATOR}|$)"
+    rf"|(?:Share|Related|Editor|Source)\s*(?:{_SEPARATOR}|$)"
+    r")",
     re.I,
 )
 _FURNITURE_MAX_CHARS = 60

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
     # Of storage/repository.py only the new/changed/unchanged/duplicate decision
     # (Store._record, Store._record_new); its run bookkeeping is tested elsewhere.
-    set -- "crawler.*" "storage.dedup.*" "storage.similarity.*" "storage.repository.xǁStoreǁ_record*"
+    set -- "crawler.*" "storage.dedup.*" "storage.similarity.*" "storage.changes.*" "storage.repository.xǁStoreǁ_record*"
 fi
 .venv/bin/mutmut run --max-children "${MUTATION_JOBS:-2}" "$@" || true
 exec .venv/bin/python tools/mutation_scores.py

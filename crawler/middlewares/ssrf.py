@@ -123,7 +123,6 @@ class SSRFGuardMiddleware:
         self.policy = HostPolicy(settings.getlist("NEWSWATCH_ALLOW_PRIVATE_HOSTS"))
         self.dns_timeout = settings.getfloat("DNS_TIMEOUT", 60.0)
         self._spider_synced = False
-        self._warned_unpinned = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SSRFGuardMiddleware:
@@ -142,7 +141,6 @@ class SSRFGuardMiddleware:
                 "SSRF guard: TWISTED_DNS_RESOLVER is not crawler.middlewares.ssrf.SSRFSafeResolver;"
                 " hostnames are checked before the download but not pinned at connect time"
             )
-            self._warned_unpinned = True
 
     def spider_closed(self, spider: Spider) -> None:
         resolver = installed_resolver()

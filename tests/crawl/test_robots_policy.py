@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 import scrapy
+from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.http import Request, TextResponse
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
@@ -76,7 +78,10 @@ def run(mw: RobotsPolicyMiddleware, *urls: str) -> list[BaseException | None]:
     [(200, "parse"), (204, "parse"), (301, "unavailable"), (304, "unavailable"),
      (401, "unavailable"), (403, "unavailable"), (404, "unavailable"), (410, "unavailable"),
      (429, "unreachable"), (500, "unreachable"), (503, "unreachable"), (599, "unreachable"),
-     (100, "unreachable")],
+     (100, "unreachable"),
+     # The edges of each class: the last 2xx, the first and last 3xx, 400, the last 4xx.
+     (299, "parse"), (300, "unavailable"), (399, "unavailable"), (400, "unavailable"),
+     (499, "unavailable"), (199, "unreachable"), (600, "unreachable")],
 )
 def test_status_classes(status: int, verdict: str) -> None:
     assert classify_status(status) == verdict
@@ -167,6 +172,88 @@ def test_dont_obey_robotstxt_meta_still_bypasses() -> None:
     mw, _ = make((503, b""))
     request = Request("http://a.example/x", meta={"dont_obey_robotstxt": True})
     assert asyncio.run(mw.process_request(request)) is None
+
+
+def test_the_robots_request_bypasses_robots_and_goes_first() -> None:
+    """robots.txt is fetched from the page's own scheme, host and port, ahead of the
+    queue, without asking robots.txt about itself, and its response is not handed to
+    the spider's callback (Scrapy's conventions for the robots request)."""
+    mw, crawler = make((200, ROBOTS_BODY))
+    run(mw, "https://a.example:8443/news/1.html?x=1")
+    [robots] = crawler.engine.requests
+    assert robots.url == "https://a.example:8443/robots.txt"
+    assert robots.priority == RobotsTxtMiddleware.DOWNLOAD_PRIORITY == 1000
+    assert robots.meta.get("dont_obey_robotstxt") is True
+    assert robots.callback is NO_CALLBACK
+
+
+def test_robots_stats_count_requests_and_responses() -> None:
+    mw, crawler = make((200, ROBOTS_BODY))
+    run(mw, "http://a.example/1", "http://a.example/2", "http://b.example/1")
+    assert crawler.stats.get_value("robotstxt/request_count") == 2  # one per host
+    assert crawler.stats.get_value("robotstxt/response_count") == 2
+    assert crawler.stats.get_value("robotstxt/response_status_count/200") == 2
+
+
+def test_network_error_is_counted_by_exception_type() -> None:
+    mw, crawler = make(DownloadTimeoutError("took longer than 5.0 seconds"))
+    run(mw, "http://a.example/x")
+    assert crawler.stats.get_value("robotstxt/request_count") == 1
+    assert crawler.stats.get_value(
+        f"robotstxt/exception_count/{DownloadTimeoutError}"
+    ) == 1
+
+
+def test_unreachable_refusal_names_url_host_and_reason(caplog) -> None:
+    mw, crawler = make(ConnectionRefusedError("refused"))
+    with caplog.at_level(logging.DEBUG, logger="crawler.middlewares.robots"):
+        (result,) = run(mw, "http://user:pw@a.example:8080/x?token=s3cret&id=7")
+    assert isinstance(result, RobotsUnreachable)
+    assert result.netloc == "user:pw@a.example:8080"  # the host key, as Scrapy keys it
+    assert "pw" not in result.url and "s3cret" not in result.url
+    assert result.url.startswith("http://a.example:8080/x")
+    assert result.reason.startswith("ConnectionRefusedError: ")
+    assert str(result) == f"robots.txt of {result.netloc} unreachable ({result.reason}); refused {result.url}"
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert (
+        "WARNING",
+        f"robots.txt of {result.netloc} unreachable ({result.reason}): "
+        f"disallowing every request to {result.netloc} for this run",
+    ) in messages
+    [debug] = [m for level, m in messages if level == "DEBUG" and m.startswith("Refused")]
+    assert debug.startswith("Refused (robots.txt unreachable): <GET http://")
+    assert isinstance(mw._parsers[result.netloc], Unreachable)
+    assert mw._parsers[result.netloc] == Unreachable(result.netloc, result.reason)
+
+
+def test_allow_all_outcomes_are_logged_with_the_reason(caplog) -> None:
+    mw, _ = make((404, b""))
+    with caplog.at_level(logging.INFO, logger="crawler.middlewares.robots"):
+        run(mw, "http://a.example/x")
+    mw2, _ = make(IgnoreRequest("offsite redirect"))
+    with caplog.at_level(logging.INFO, logger="crawler.middlewares.robots"):
+        run(mw2, "http://b.example/x")
+    assert [r.getMessage() for r in caplog.records] == [
+        "robots.txt of a.example answered 404: allowing all",
+        "robots.txt of b.example not fetched (offsite redirect): allowing all",
+    ]
+
+
+def test_robots_parsed_signal_carries_the_parser_and_the_request() -> None:
+    # Scrapy's robots_parsed signal: extensions (e.g. sitemap discovery) read the parser.
+    mw, crawler = make((200, ROBOTS_BODY))
+    seen: list[dict[str, Any]] = []
+
+    def on_parsed(**kw: Any) -> None:  # a named function: signal receivers are weak references
+        seen.append(kw)
+
+    crawler.signals.connect(on_parsed, signal=signals.robots_parsed)
+    run(mw, "http://a.example/news/1.html")
+    [event] = seen
+    assert event["signal"] is signals.robots_parsed
+    assert event["request"].url == "http://a.example/news/1.html"
+    assert event["robotparser"] is mw._parsers["a.example"]
+    assert not event["robotparser"].allowed("http://a.example/private/x", "*")
 
 
 # ------------------------------------------------------------- real crawl

@@ -321,6 +321,99 @@ def test_allowed_hostname_is_not_looked_up(stub_dns) -> None:
     check(mw, "http://localhost:8080/")  # the stub has no entry: a lookup would fail
 
 
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("http:///x", "no host"),
+        ("http://256.1.1.1/x", "invalid IPv4 host '256.1.1.1'"),
+        ("http://1.2.3.4.5/x", "invalid IPv4 host '1.2.3.4.5'"),
+    ],
+)
+def test_hosts_that_are_no_host_are_refused_without_a_lookup(stub_dns, caplog, url: str, detail: str) -> None:
+    # stub_dns is empty: a lookup would end in CannotResolveHostError, not a refusal.
+    mw, crawler = make_middleware()
+    request = Request(url)
+    with caplog.at_level("WARNING", logger="crawler.middlewares.ssrf"), pytest.raises(SSRFRefused) as info:
+        asyncio.run(mw.process_request(request))
+    refused = info.value
+    assert (refused.url, refused.reason, refused.detail) == (request.url, "invalid-host", detail)
+    assert str(refused) == f"SSRF guard refused {request.url}: {refused.detail}"
+    assert [r.getMessage() for r in caplog.records] == [str(refused)]
+    assert crawler.stats.get_value("newswatch/ssrf/refused/invalid-host") == 1
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/x", "http://news.example:http/x"])
+def test_a_bad_port_never_becomes_a_request(url: str) -> None:
+    # So the guard's own "invalid netloc" refusal is a backstop no request reaches
+    # (tests/mutation-equivalents.md).
+    with pytest.raises(ValueError, match="Port"):
+        Request(url)
+
+
+def test_refusal_fields_and_log_line_with_and_without_a_redirect(caplog) -> None:
+    mw, _ = make_middleware()
+    with caplog.at_level("WARNING", logger="crawler.middlewares.ssrf"):
+        with pytest.raises(SSRFRefused) as direct:
+            check(mw, "http://10.1.2.3/admin")
+        with pytest.raises(SSRFRefused) as redirected:
+            check(mw, "http://10.1.2.3/admin", meta={"redirect_urls": ["http://news.example/a?token=s"]})
+    assert (direct.value.url, direct.value.detail) == ("http://10.1.2.3/admin", "private address 10.1.2.3")
+    assert redirected.value.detail == "private address 10.1.2.3 (via redirect from http://news.example/a)"
+    assert [r.getMessage() for r in caplog.records] == [
+        "SSRF guard refused http://10.1.2.3/admin: private address 10.1.2.3",
+        "SSRF guard refused http://10.1.2.3/admin: private address 10.1.2.3"
+        " (via redirect from http://news.example/a)",
+    ]
+
+
+def test_a_name_with_no_address_cannot_be_resolved(stub_dns) -> None:
+    stub_dns["empty.example"] = []
+    mw, _ = make_middleware()
+    with pytest.raises(CannotResolveHostError, match=r"^(no address found for|DNS lookup of) empty\.example"):
+        check(mw, "http://empty.example/")
+
+
+def test_the_system_lookup_honours_dns_timeout(no_installed_resolver) -> None:
+    # Without the pinned resolver the middleware asks getaddrinfo itself, within
+    # DNS_TIMEOUT; a microsecond is too short even for /etc/hosts.
+    mw, _ = make_middleware({"DNS_TIMEOUT": 0.000001})
+    with pytest.raises(CannotResolveHostError, match=r"^DNS lookup of localhost failed: "):
+        check(mw, "http://localhost/")
+
+
+def test_spider_allowances_count_from_spider_opened_or_the_first_scheduled_request(
+    no_installed_resolver, caplog
+) -> None:
+    class OutletSpider(ProbeSpider):
+        allow_private_hosts = ["10.0.0.7"]
+
+    mw, crawler = make_middleware(spider_cls=OutletSpider)
+    with caplog.at_level("WARNING", logger="crawler.middlewares.ssrf"):
+        mw.spider_opened(crawler.spider)
+    assert mw.policy.allows("10.0.0.7", 80)
+    # No SSRFSafeResolver installed: said once, since names are then not pinned.
+    assert [r.getMessage() for r in caplog.records] == [
+        "SSRF guard: TWISTED_DNS_RESOLVER is not crawler.middlewares.ssrf.SSRFSafeResolver;"
+        " hostnames are checked before the download but not pinned at connect time"
+    ]
+    mw.spider_closed(crawler.spider)  # nothing to copy from a resolver that is not there
+    assert crawler.stats.get_value("newswatch/ssrf/resolver_refused") is None
+
+    mw, crawler = make_middleware(spider_cls=OutletSpider)
+    mw.request_scheduled(Request("http://10.0.0.7/"), crawler.spider)
+    with pytest.raises(SSRFRefused, match="scheme not allowed: file"):
+        mw.request_scheduled(Request("file:///etc/passwd"), crawler.spider)
+    mw.request_scheduled(Request("http://news.example/"), crawler.spider)  # no lookup here
+    assert crawler.stats.get_value("newswatch/ssrf/refused") == 1
+
+
+def test_no_warning_when_the_resolver_is_installed(stub_dns, caplog) -> None:
+    mw, crawler = make_middleware()
+    with caplog.at_level("WARNING", logger="crawler.middlewares.ssrf"):
+        mw.spider_opened(crawler.spider)
+    assert caplog.records == []
+
+
 # --------------------------------------------------------- resolver (connect time)
 
 
@@ -470,6 +563,18 @@ def test_onsite_redirects_and_plain_requests_pass() -> None:
         Request("http://elsewhere.example/", meta={**redirected, "allow_offsite": True})
     )
     assert crawler.stats.get_value("newswatch/offsite_redirect/refused") is None
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http:///no-host", "data:text/html,hi"])
+def test_offsite_redirect_to_a_url_without_a_host_is_refused(url: str) -> None:
+    # Nothing without a host is inside allowed_domains; the refusal names the host as empty.
+    mw, crawler = make_offsite()
+    request = Request(url, dont_filter=True, meta={"redirect_urls": ["http://localhost/start"]})
+    with pytest.raises(OffsiteRedirectRefused) as refused:
+        mw.process_request(request)
+    assert refused.value.host == ""
+    assert "off-site host '' refused" in str(refused.value)
+    assert crawler.stats.get_value("newswatch/offsite_redirect/refused") == 1
 
 
 def test_spider_without_allowed_domains_is_not_restricted() -> None:

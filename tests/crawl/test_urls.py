@@ -114,11 +114,18 @@ FOLDS = [
         "&sn=dd091611fcf1aa0c2aef9655f13e7731#wechat_redirect",
         f"HTTPS://MP.WEIXIN.QQ.COM/s/?__biz={BIZ}&mid=2648978231&idx=1"
         "&sn=dd091611fcf1aa0c2aef9655f13e7731",
+        # The identity in the fragment (links rewritten by some share tools).
+        f"https://mp.weixin.qq.com/s#__biz={BIZ}&mid=2648978231&idx=1&sn={SN}",
+        # A repeated parameter: the first non-empty value counts.
+        WX + "&mid=999&idx=2",
+        f"https://mp.weixin.qq.com/s?__biz={BIZ}&mid=&mid=2648978231&idx=1&sn={SN}",
     ]),
     ("WeChat short links", "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw", [
         "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw",
         "http://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw/",
         "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw?scene=1&key=abc&pass_ticket=x#rd",
+        # The path is the whole identity: even parameters kept elsewhere are dropped.
+        "https://mp.weixin.qq.com/s/3Sr6nYjE1RF05siTblD2mw?version=4.1.10&platform=win",
     ]),
 ]
 
@@ -129,6 +136,38 @@ FOLDS = [
 )
 def test_folds(expected: str, variant: str) -> None:
     assert canonical_url(variant) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A stray "%" that starts no escape is itself escaped, at the end too.
+        ("https://www.example.com/100%", "https://www.example.com/100%25"),
+        ("https://www.example.com/a%4", "https://www.example.com/a%254"),
+        ("https://www.example.com/a%G1", "https://www.example.com/a%25G1"),
+        # Characters a URL cannot carry raw; a lone surrogate from a JS-escaped link.
+        ("https://www.example.com/a b<c>\"d", "https://www.example.com/a%20b%3Cc%3E%22d"),
+        ("https://www.example.com/a\ud800b", "https://www.example.com/a%ED%A0%80b"),
+        # Dot segments, last segment included (RFC 3986 §5.2.4).
+        ("https://www.example.com/a/b/..", "https://www.example.com/a"),
+        ("https://www.example.com/a/b/.", "https://www.example.com/a/b"),
+        ("https://www.example.com/a/./b/../c", "https://www.example.com/a/c"),
+        # The host: after the last "@", IPv6 in brackets with its port, case, trailing
+        # dot, escapes, IDN, tabs and newlines inside (dropped, as browsers do).
+        ("https://user:pa@ss@www.example.com/a", "https://www.example.com/a"),
+        ("http://[2001:DB8::1]:8080/a", "http://[2001:db8::1]:8080/a"),
+        ("https://[2001:db8::1]/a", "https://[2001:db8::1]/a"),
+        ("https://www.example.com:/a", "https://www.example.com/a"),
+        ("https://WWW.Example.COM./a", "https://www.example.com/a"),
+        ("https://%77ww.example.com/a", "https://www.example.com/a"),
+        ("https://www.例え.jp/a", "https://www.xn--r8jz45g.jp/a"),
+        ("https://www.exam\tple.com/a\n/b", "https://www.example.com/a/b"),
+        # A wildcard drops utm_*, not every parameter that starts with "utm".
+        ("https://www.example.com/a?utmost=1&utm_source=x", "https://www.example.com/a?utmost=1"),
+    ],
+)
+def test_escapes_dot_segments_and_wildcards(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
 
 
 @pytest.mark.parametrize("url", [v for _w, _e, variants in FOLDS for v in variants])
@@ -214,6 +253,15 @@ def test_wechat_without_sn_uses_biz_mid_idx() -> None:
 # ----------------------------------------------------------------- declared canonical
 
 DECLARED = [
+    ("home page without a slash: the CMS misconfiguration, ignored",
+     "https://www.example.com/news/2024/05/123.html", "https://www.example.com",
+     "https://www.example.com/news/2024/05/123.html"),
+    ("a page without its id declares the address with it: honoured",
+     "https://www.example.com/news.php", "https://www.example.com/news.php?id=5",
+     "https://www.example.com/news.php?id=5"),
+    ("the same script under another id: the page's own word, honoured",
+     "https://www.example.com/news.php?id=5", "https://www.example.com/news.php?id=6",
+     "https://www.example.com/news.php?id=6"),
     ("same site, other subdomain: honoured", "https://m.sohu.com/a/733320600_429139?spm=1",
      "https://www.sohu.com/a/733320600_429139", "https://www.sohu.com/a/733320600_429139"),
     ("relative: resolved against the page", "https://www.sohu.com/a/733320600_429139?x=1",
@@ -264,6 +312,7 @@ def test_registrable_domain() -> None:
     assert registrable_domain("127.0.0.1") == "127.0.0.1"
     assert registrable_domain("localhost") == "localhost"
     assert same_site("https://news.sina.com.cn/a", "http://finance.sina.com.cn/b")
+    assert same_site("http://news.sina.com.cn/a", "HTTPS://www.sina.com.cn/")
     assert not same_site("https://sina.com.cn/a", "https://sina.com/b")
     assert not same_site("https://sina.com.cn/a", "ftp://sina.com.cn/b")
 
@@ -304,6 +353,8 @@ SECRET_URLS = [
     "https://www.example.com/go?to=https%3A%2F%2Fmp.weixin.qq.com%2Fs%3Fkey%3DK456%26uin%3DU789"
     "%26pass_ticket%3DPT123%26id%3D1",
     "https://U789:K456@www.example.com/a;jsessionid=PT123?x=1",
+    # A plain-http URL carried inside a parameter is cleaned too.
+    "https://www.example.com/go?to=http%3A%2F%2Fwww.example.com%2Fa%3Fkey%3DK456%26id%3D1",
 ]
 SECRET_VALUES = ["PT123", "K456", "U789", "AT0", "T0&", "EK", "wx_header"]
 
@@ -318,6 +369,16 @@ def test_secrets_never_survive(url: str) -> None:
         lowered = out.lower()
         for name in ("pass_ticket", "key=", "uin=", "wx_header", "exportkey", "token="):
             assert name not in lowered and name not in lowered.replace("%3d", "="), (url, out)
+
+
+def test_a_cleaned_inner_url_is_percent_encoded_again() -> None:
+    # The carried URL goes back fully encoded (":" and "/" included), so the outer URL
+    # still parses the same way; an inner URL without secrets is left byte for byte.
+    assert strip_secrets(
+        "https://www.example.com/go?to=https%3A%2F%2Fa.example%2Fs%3Fkey%3DK456%26id%3D1&x=1"
+    ) == "https://www.example.com/go?to=https%3A%2F%2Fa.example%2Fs%3Fid%3D1&x=1"
+    kept = "https://www.example.com/go?to=https%3A//a.example/s%3Fid%3D1&x=1"
+    assert strip_secrets(kept) == kept
 
 
 def test_strip_secrets_keeps_everything_else_as_it_was() -> None:

@@ -261,3 +261,89 @@ def test_estimate_tracks_exact_jaccard() -> None:
     a, b = set(shingles(a_text).tolist()), set(shingles(b_text).tolist())
     exact = len(a & b) / len(a | b)
     assert abs(estimated_similarity(minhash(a_text), minhash(b_text)) - exact) < 0.15
+
+
+# ------------------------------------------------------- edges (mutation testing)
+
+
+def test_known_band_keys_do_not_drift() -> None:
+    """Band keys are stored and looked up by value: a change would hide every old copy."""
+    assert band_keys(minhash(ZH))[:3] == [395009567890553670, 4440820878265671338, 1726950340492489460]
+    assert band_keys(minhash(EN))[-2:] == [1529754122525787908, 332594490146153495]
+
+
+def _words(first: int, last: int) -> str:
+    return " ".join(f"w{i}" for i in range(first, last))
+
+
+def test_min_shingles_is_the_smallest_text_judged() -> None:
+    at, under = minhash(_words(0, 29)), minhash(_words(0, 28))  # 25 and 24 five-word shingles
+    assert (at.size, under.size) == (MIN_SHINGLES, MIN_SHINGLES - 1)
+    assert len(band_keys(at)) == BANDS and is_near_duplicate(at, at)
+    assert band_keys(under) == [] and not is_near_duplicate(under, under)
+
+
+def test_containment_of_a_half_overlap_tracks_the_exact_value() -> None:
+    # 96 shingles each, 46 shared: Jaccard 46/146, containment 46/96.
+    a, b = minhash(_words(0, 100)), minhash(_words(50, 150))
+    assert abs(estimated_similarity(a, b) - 46 / 146) < 0.1
+    assert abs(estimated_containment(a, b) - 46 / 96) < 0.1
+    assert estimated_containment(minhash(ZH), minhash(EN)) == 0.0  # nothing shared
+    for make in COPIES.values():
+        assert estimated_containment(minhash(ZH), minhash(make(ZH))) <= 1.0
+
+
+def test_thresholds_are_inclusive() -> None:
+    """A pair exactly at NEWSWATCH_NEAR_DUPLICATE_THRESHOLD (or at MIN_JACCARD) is a copy."""
+    a, b = minhash(ZH), minhash(COPIES["first 70 %"](ZH))
+    c, j = estimated_containment(a, b), estimated_similarity(a, b)
+    assert is_near_duplicate(a, b, threshold=c, min_jaccard=j)
+    assert not is_near_duplicate(a, b, threshold=c + 1e-9, min_jaccard=j)
+    assert not is_near_duplicate(a, b, threshold=c, min_jaccard=j + 1e-9)
+
+
+def test_a_one_shingle_text_equals_itself() -> None:
+    one = minhash("Putin meets")  # two words: one shingle
+    assert one.size == 1 and estimated_similarity(one, one) == 1.0
+    assert estimated_similarity(one, minhash("")) == 0.0
+
+
+def test_signatures_with_the_same_size_but_other_values_differ() -> None:
+    a, b = minhash(_words(0, 40)), minhash(_words(100, 140))
+    assert a.size == b.size and a != b
+    assert a == Signature.from_bytes(a.to_bytes())
+
+
+def test_signature_values_must_be_a_non_empty_flat_uint32_array() -> None:
+    assert Signature(values=np.zeros(1, dtype=np.uint32), size=1).num_perm == 1
+    for bad in (np.zeros(0, dtype=np.uint32), np.zeros(4, dtype=np.float32), np.zeros((2, 2), dtype=np.uint32)):
+        with pytest.raises(ValueError, match="^Signature.values must be a non-empty 1-D uint32 array$"):
+            Signature(values=bad, size=1)
+
+
+def test_bytes_keep_k_and_clamp_a_huge_size() -> None:
+    sig = minhash(ZH, k=3)
+    assert Signature.from_bytes(sig.to_bytes()).k == 3
+    huge = Signature(values=sig.values.copy(), size=2**32 + 5, k=3)
+    assert Signature.from_bytes(huge.to_bytes()).size == 2**32 - 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"NWMH", "not a signature: too short"),
+        (b"XXXX" + bytes(8 + 4 * NUM_PERM), "not a signature: bad magic"),
+        (minhash(ZH).to_bytes()[:-1], "not a signature: wrong length"),
+    ],
+)
+def test_damaged_signature_bytes_are_named(data: bytes, message: str) -> None:
+    # What a damaged row in article_signatures reports.
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        Signature.from_bytes(data)
+
+
+def test_scheme_mismatches_are_named() -> None:
+    with pytest.raises(ValueError, match="^signatures of different schemes cannot be compared$"):
+        estimated_similarity(minhash(ZH), minhash(ZH, k=3))
+    with pytest.raises(ValueError, match=r"^42×4 bands need 168 values, have 128$"):
+        band_keys(minhash(ZH), bands=42, rows=4)
