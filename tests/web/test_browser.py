@@ -90,8 +90,17 @@ def _search(driver, base: str, words: str) -> list[str]:  # type: ignore[no-unty
     box = driver.find_element(By.CSS_SELECTOR, "form.search input[name=q]")
     box.clear()
     box.send_keys(words)
-    driver.find_element(By.CSS_SELECTOR, "form.search button").click()
-    return [h.text for h in driver.find_elements(By.CSS_SELECTOR, ".hit h3")]
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button = driver.find_element(By.CSS_SELECTOR, "form.search button")
+    button.click()
+    # The click returns before the results page replaces this one (the form's page has
+    # hits of its own): read the results only once the old page is gone.
+    wait = WebDriverWait(driver, 60, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(expected_conditions.staleness_of(button))
+    return wait.until(lambda d: [h.text for h in d.find_elements(By.CSS_SELECTOR, ".hit h3")] or None)
 
 
 def test_search_for_putin_finds_the_rfi_and_bbc_seeds(server: str, browser) -> None:  # type: ignore[no-untyped-def]
