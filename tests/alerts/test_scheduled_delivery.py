@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -26,20 +24,11 @@ from storage.models import CrawlRun
 from storage.repository import Store
 from tests.alerts.receivers import SmtpSink, WebhookReceiver, smtp, webhook  # noqa: F401
 from tests.support.cli_helpers import FIXTURES, NEWSWATCH, REPO, newswatch, newswatch_json
+from tests.support.waiting import wait_until
 
-T = TypeVar("T")
 TICK = {"NEWSWATCH_DELIVER_EVERY_S": "1", "NEWSWATCH_SCHEDULER_POLL_S": "0.5", "NEWSWATCH_LOCK_LEASE_S": "8"}
 
 
-def wait_until(probe: Callable[[], T], *, timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
 
 
 class Schedulers:

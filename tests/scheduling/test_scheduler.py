@@ -15,11 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -29,8 +29,7 @@ from storage.db import Database, open_database
 from storage.models import CrawlRun
 from storage.repository import Store
 from tests.support.cli_helpers import NEWSWATCH, REPO, newswatch
-
-T = TypeVar("T")
+from tests.support.waiting import wait_until
 
 #: Fast settings for the scheduler processes of these tests.
 FAST = {
@@ -43,15 +42,6 @@ FAST = {
 # -- helpers ------------------------------------------------------------------------
 
 
-def wait_until(probe: Callable[[], T], *, timeout: float, what: str, interval: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def outlet_toml(name: str, url: str, *, every: str | None = None, cron: str | None = None,
