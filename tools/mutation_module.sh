@@ -5,7 +5,9 @@
 # .mutation/<module>/ (git-ignored), narrows [tool.mutmut] there to the one file and the
 # given tests, runs mutmut and prints the score (tools/mutation_scores.py).
 # Usage: tools/mutation_module.sh crawler/middlewares/offsite.py tests/crawl/test_ssrf.py [-k EXPR]
-# Env: MUTATION_JOBS (default 1), MUTATION_NAMES (mutant-name glob, default: the module's).
+# Env: MUTATION_JOBS (default 1), MUTATION_NAMES (mutant-name glob, default: the module's),
+# MUTATION_MARKERS (pytest -m expression, default pyproject's "not slow and not postgres";
+# e.g. "not slow" with NEWSWATCH_TEST_PG set, for code that only PostgreSQL reaches).
 # The copy is kept: a rerun retests only the mutants not killed before (and those of edited
 # code); `rm -rf .mutation/<module>` for a clean measurement.
 set -eu
@@ -21,7 +23,7 @@ git ls-files -z --cached --others --exclude-standard | grep -zv '^\.venv\(/\|$\)
 ln -sfn "$root/.venv" "$work/.venv"
 export NEWSWATCH_SHARED_DIR="${NEWSWATCH_SHARED_DIR:-$(cd "$root/.." && pwd)/shared}"
 .venv/bin/python - "$work/pyproject.toml" "$module" "$@" <<'PY'
-import json, re, sys
+import json, os, re, sys
 path, module, *tests = sys.argv[1:]
 text = open(path, encoding="utf-8").read()
 section = re.search(r"^\[tool\.mutmut\]\n(?:(?!^\[).*\n?)*", text, re.M)
@@ -32,6 +34,9 @@ body = re.sub(
     r"^pytest_add_cli_args_test_selection = \[.*?^\]\n",
     f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n", body, flags=re.M | re.S,
 )
+markers = os.environ.get("MUTATION_MARKERS")
+if markers:
+    body = re.sub(r'"-m", "[^"]*"', f'"-m", {json.dumps(markers)}', body)
 open(path, "w", encoding="utf-8").write(text.replace(section.group(0), body))
 PY
 cd "$work"
