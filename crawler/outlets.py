@@ -14,10 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.parsing import OUTLET_PARSERS
 from crawler.settings import default_config_path
-
-SPIDER_TYPES = tuple(OUTLET_PARSERS)
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -133,6 +130,14 @@ _FIELDS = {
 }
 
 
+def _spider_types() -> tuple[str, ...]:
+    """The outlet types: those with a parser.  Imported here, not at the top: the parsers
+    bring trafilatura and lxml, which commands that only read the database never need."""
+    from crawler.parsing import OUTLET_PARSERS
+
+    return tuple(OUTLET_PARSERS)
+
+
 def _outlet(path: Path, lines: list[str], name: str, table: Any) -> Outlet:
     def error(key: str | None, message: str) -> ConfigError:
         where = _line_of(lines, key, section=f"outlets.{name}") if key else _line_of(lines, f"[outlets.{name}]")
@@ -150,8 +155,9 @@ def _outlet(path: Path, lines: list[str], name: str, table: Any) -> Outlet:
         if key not in table:
             raise error(None, f"missing required key {key!r}")
     spider = table["spider"]
-    if spider not in SPIDER_TYPES:
-        raise error("spider", f"{spider!r} is not one of {', '.join(SPIDER_TYPES)}")
+    spider_types = _spider_types()
+    if spider not in spider_types:
+        raise error("spider", f"{spider!r} is not one of {', '.join(spider_types)}")
 
     def strings(key: str, required: bool = False) -> tuple[str, ...]:
         value = table.get(key, [])

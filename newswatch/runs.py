@@ -31,8 +31,9 @@ from crawler.replay import REPLAY_SETTINGS, ReplayProblem, folder_problem, outle
 from crawler.signals import page_problem
 from crawler.stats import LOST, STORAGE_ERROR, problem_key
 from newswatch.alerts import after_run
+from newswatch.databases import database
 from storage import lifecycle, validators
-from storage.db import Database, open_database
+from storage.db import Database
 from storage.dedup import DedupPolicy
 from storage.queries import RunDetail, run_detail
 from storage.repository import Outcome, Store
@@ -52,18 +53,6 @@ SETTINGS_MODULE = "newswatch.scrapy_settings"
 
 # The worse of two statuses wins when several crawlers share one run.
 _SEVERITY = {"finished": 0, "interrupted": 1, "failed": 2}
-
-_databases: dict[str, Database] = {}
-_databases_lock = threading.Lock()
-
-
-def database(url: str) -> Database:
-    """One engine per database per process, however many commands and crawlers use it."""
-    with _databases_lock:
-        if url not in _databases:
-            _databases[url] = open_database(url)
-        return _databases[url]
-
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     settings = Settings()

@@ -13,13 +13,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem, Sighting
 from storage.outcomes import RUN_COUNTS
 from storage.processes import pid_alive
-from storage.repository import run_counts
 
 #: The columns ``items export`` writes, in order.
 EXPORT_FIELDS = (
@@ -198,6 +197,20 @@ def versions(session: Session, article_id: int) -> list[VersionRow]:
             .order_by(ArticleVersion.version)
         )
     ]
+
+
+def run_counts(session: Session, run_id: int) -> dict[str, int]:
+    """Counts of a run, derived from what it recorded (never kept by hand)."""
+    counts = dict.fromkeys(RUN_COUNTS, 0)
+    for outcome, n in session.execute(
+        select(Sighting.outcome, func.count()).where(Sighting.run_id == run_id).group_by(Sighting.outcome)
+    ):
+        counts[outcome] = n
+    for kind, n in session.execute(
+        select(RunProblem.kind, func.count()).where(RunProblem.run_id == run_id).group_by(RunProblem.kind)
+    ):
+        counts[kind] = n
+    return counts
 
 
 def list_runs(session: Session, *, limit: int | None = None, silent_after_s: float | None = None) -> list[RunRow]:

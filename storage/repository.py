@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -34,8 +34,9 @@ from storage.models import (
     RunProblem,
     Sighting,
 )
-from storage.outcomes import RUN_COUNTS, OutcomeStatus
+from storage.outcomes import OutcomeStatus
 from storage.processes import pid_alive
+from storage.queries import run_counts
 from storage.textsearch import index_text
 
 if TYPE_CHECKING:
@@ -322,20 +323,6 @@ class Store:
 
     def _write(self, work: Callable[[Session], T]) -> T:
         return write_transaction(self.db, work)
-
-
-def run_counts(session: Session, run_id: int) -> dict[str, int]:
-    """Counts of a run, derived from what it recorded (never kept by hand)."""
-    counts = dict.fromkeys(RUN_COUNTS, 0)
-    for outcome, n in session.execute(
-        select(Sighting.outcome, func.count()).where(Sighting.run_id == run_id).group_by(Sighting.outcome)
-    ):
-        counts[outcome] = n
-    for kind, n in session.execute(
-        select(RunProblem.kind, func.count()).where(RunProblem.run_id == run_id).group_by(RunProblem.kind)
-    ):
-        counts[kind] = n
-    return counts
 
 
 _ADVISORY_LOCKS = text(

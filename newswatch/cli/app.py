@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from crawler import __version__
-from crawler.deadletter import spool_dir
 from crawler.outlets import config_path
 from crawler.settings import data_dir, default_database_url
 from newswatch import terminal
@@ -67,6 +66,8 @@ def root(
 @app.command()
 def info(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Where newswatch keeps its data, and what it runs with."""
+    from crawler.deadletter import spool_dir  # imports the store: only this command needs it
+
     current = with_db(ctx, db)
     facts = {
         "version": __version__,

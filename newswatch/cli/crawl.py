@@ -12,7 +12,6 @@ import typer
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets, parse_duration
 from newswatch.cli.options import DbOption, JsonOption, state, storage_errors, with_db
 from newswatch.cli.render import console, err_console, fail, print_json, table, text
-from newswatch.outlet_leases import OutletBusy, outlet_lease
 from storage import locks
 from storage.db import Database
 
@@ -31,6 +30,9 @@ def configured_outlets(ctx: typer.Context) -> dict[str, Outlet]:
 @contextmanager
 def outlet_locks(db: Database, outlets: list[Outlet]) -> Iterator[None]:
     """Hold each outlet's lease for the whole crawl, so a manual crawl never overlaps a scheduled one."""
+    # Imported here: the lease rule brings the whole store, which `outlets list` never needs.
+    from newswatch.outlet_leases import OutletBusy, outlet_lease
+
     holder = locks.new_holder()
     try:
         with ExitStack() as held:

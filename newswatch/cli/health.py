@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from crawler.parsing.health import HEALTH_FIELDS
 from newswatch.cli.crawl import outlets_app
 from newswatch.cli.options import DbOption, JsonOption, with_db
 from newswatch.cli.render import console, print_json, table, text
-from newswatch.health import outlet_health
 from storage import queries
 
 
@@ -27,6 +25,10 @@ def health(
 
     Example: newswatch outlets health rfi_cn --runs 20
     """
+    # Imported here: crawler.parsing brings every parser (and trafilatura) with it.
+    from crawler.parsing.health import HEALTH_FIELDS
+    from newswatch.health import outlet_health
+
     with with_db(ctx, db).database().read_session() as session:
         rows = [(run.id, run.started_at.isoformat(), run.stats) for run in queries.list_runs(session, limit=runs)]
     found = outlet_health(rows)

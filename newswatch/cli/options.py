@@ -47,7 +47,7 @@ class AppState:
         """The open, migrated database, or a clean exit with the reason."""
         if self._db is None:
             from newswatch.cli.render import fail
-            from newswatch.runs import database
+            from newswatch.databases import database
 
             try:
                 self._db = database(self.db_url)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from crawler import settings
 from crawler.stats import outcome_key, problem_key
 from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
@@ -52,10 +53,8 @@ def list_runs(
     as_json: JsonOption = False,
 ) -> None:
     """List runs, newest first; a run whose process is gone shows as `stale`. Example: newswatch runs list --limit 5"""
-    from newswatch.runs import project_settings
-
     with with_db(ctx, db).database().read_session() as session:
-        silent_after_s = 3 * project_settings().getfloat("NEWSWATCH_HEARTBEAT_S")
+        silent_after_s = 3 * settings.NEWSWATCH_HEARTBEAT_S
         rows = queries.list_runs(session, limit=limit, silent_after_s=silent_after_s)
         records = [{**queries.run_dict(row), "origin": row.origin} for row in rows]
     if as_json:
@@ -74,9 +73,7 @@ def list_runs(
 @app.command()
 def show(ctx: typer.Context, run_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one run with its counts and every page it could not store. Example: newswatch runs show 1"""
-    from newswatch.runs import project_settings
-
-    silent_after_s = 3 * project_settings().getfloat("NEWSWATCH_HEARTBEAT_S")
+    silent_after_s = 3 * settings.NEWSWATCH_HEARTBEAT_S
     with with_db(ctx, db).database().read_session() as session:
         detail = queries.run_detail(session, run_id, silent_after_s=silent_after_s)
     if detail is None:

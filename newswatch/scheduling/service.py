@@ -20,8 +20,8 @@ from pathlib import Path
 
 from crawler.outlets import ConfigError, Outlet, format_duration, load_outlets
 from crawler.outlets import config_path as default_config_path
+from newswatch.databases import database
 from newswatch.outlet_leases import OutletBusy, outlet_lease
-from newswatch.runs import database
 from newswatch.scheduling.logs import _one_line, _safe, log
 from newswatch.scheduling.options import Options
 from storage import locks

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newswatch.runs import database
+from newswatch.databases import database
 from newswatch.scheduling.options import Options
 from newswatch.scheduling.service import Service
 from newswatch.workers.app import CRAWL_TASK, app
