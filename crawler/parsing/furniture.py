@@ -89,6 +89,30 @@ RFI_DATES = (
 
 COMMON = (*CONSENT, *EMBEDS)
 
+# Overlays: report-abuse forms, login and sign-up boxes, pop-up windows. Pages ship
+# them hidden in the markup; their class or id names them by what they are, and
+# their text (report reasons, account perks) is never the article.
+_OVERLAY_CANDIDATES = XPath(
+    ".//*[@class or @id or @role][self::div or self::section or self::aside or self::form or self::dialog]"
+)
+_OVERLAY_NAME = re.compile(
+    r"(?:^|[\s_-])(?:modal|dialog|popup|pop-?up|login|passport|report-box|signin|sign-in)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# Readers' comment threads and newsletter sign-up boxes, named so by their class or id
+# ("user-comments", "news-comment-section", "SubscribeForm"). trafilatura drops comment
+# boxes only when the name *starts* with "comment".
+_THREAD_NAME = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?(?:list|section|area|box)|subscribe\w*|newsletter\w*)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# A named box is a box, not a region: one holding this much of the page's text, the
+# headline or an <article> (and, for an overlay, a long paragraph) is the page
+# (nypost's article box is "box article modal-enabled").
+_MAX_BOX_SHARE = 0.3
+_HOLDS_HEADLINE = XPath(".//h1 | .//article")
+_HOLDS_CONTENT = XPath(".//h1 | .//article | .//p[string-length(normalize-space()) > 200]")
+
 
 def _text(element: HtmlElement) -> str:
     return clean_line(element.text_content())
@@ -164,6 +188,28 @@ def strip_link_boxes(container: HtmlElement) -> int:
     return removed
 
 
+def _strip_named_boxes(root: HtmlElement) -> int:
+    """Remove overlays, comment threads and sign-up forms that their class or id names."""
+    removed = 0
+    total = None
+    for element in _OVERLAY_CANDIDATES(root):
+        if element.getparent() is None:
+            continue
+        name = f"{element.get('class', '')} {element.get('id', '')}"
+        overlay = element.get("role") in ("dialog", "alertdialog") or _OVERLAY_NAME.search(name)
+        if not overlay and not _THREAD_NAME.search(name):
+            continue
+        if total is None:
+            total = len(root.text_content())
+        if len(element.text_content()) > total * _MAX_BOX_SHARE:
+            continue
+        if (_HOLDS_CONTENT if overlay else _HOLDS_HEADLINE)(element):
+            continue
+        _drop(element)
+        removed += 1
+    return removed
+
+
 def strip(
     root: HtmlElement,
     rules: Sequence[re.Pattern[str]] = COMMON,
@@ -172,9 +218,10 @@ def strip(
 ) -> int:
     """Remove furniture elements under ``root``; return how many went.
 
+    Boxes named as overlays, comment threads or sign-up forms always go;
     ``lists`` also removes "往期推荐"-style headings with the link lists under them.
     """
-    removed = 0
+    removed = _strip_named_boxes(root)
     for element in _STRUCTURAL(root):
         if element.getparent() is not None:
             _drop(element)
