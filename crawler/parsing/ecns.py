@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from crawler.items import Article
 from crawler.parsing import cleaning, furniture
 from crawler.parsing.dates import SHANGHAI, parse_chinese, parse_english
-from crawler.parsing.generic import draft_from_html, listing_reason
+from crawler.parsing.generic import draft_from_html, drop_link_tail, listing_reason
 from crawler.parsing.html import block_lines, extract_lines, load_document, split_body_lines
 from crawler.parsing.kind import refuse_non_article
 from crawler.parsing.page import LISTING, NotAnArticle, RawPage
@@ -125,7 +125,7 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
         lines = split_body_lines(document.tree, lines) or lines
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
-        lines = cleaning.drop_teaser_runs(lines)
+        lines = cleaning.drop_teaser_runs(drop_link_tail(document, lines))
     draft = draft_from_html(document, cleaning.drop(cleaning.cut_at(lines, _CUT), _FURNITURE))
     draft.lines, dateline = _people_daily_lines(draft.lines, draft.extra)
     published, author = _html_byline(candidates, draft.extra)

@@ -1,19 +1,23 @@
-"""Boxes named for what they are: overlays (report forms, login pop-ups), comment threads, sign-up forms.
+"""Classes of extraction failure found on the public benchmarks, each tried on real pages that carry it.
 
-Each class is tried on real pages of the public benchmarks (../shared/corpus/benchmark)
-that carry it: the box's text leaves the tree and the article's text stays.  The
-guards are tried on a real page whose article box carries such a name
-("modal-enabled") and must stay.
+- boxes named for what they are: overlays (report forms, login pop-ups), comment
+  threads, sign-up forms: their text leaves the tree, the article's stays, and an
+  article box that carries such a name ("modal-enabled") stays;
+- lists of other stories' headlines at the end of the extracted body, and
+  breadcrumb links above it.
+
+The pages are in ../shared/corpus/benchmark (magic_html, scrapinghub_aeb).
 """
 
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from crawler.parsing import furniture
+from crawler.parsing import RawPage, furniture, parse
 from crawler.parsing.decode import decode_body
 from crawler.parsing.html import HtmlDocument, block_lines, load_document
 from tests.support.parser_cases import CORPUS
@@ -27,6 +31,20 @@ def _page(folder: str, prefix: str) -> HtmlDocument:
     (path,) = sorted(Path(BENCHMARK, folder).glob(f"{prefix}*"))
     body = path.read_bytes()
     return load_document(decode_body(gzip.decompress(body) if path.suffix == ".gz" else body).text)
+
+
+def _parsed_body(folder: str, prefix: str) -> str:
+    """The body our English/fallback parser gives for a benchmark page."""
+    (path,) = sorted(Path(BENCHMARK, folder).glob(f"{prefix}*"))
+    body = path.read_bytes()
+    page = RawPage(
+        url=f"fixture:benchmark/{prefix}",
+        body=gzip.decompress(body) if path.suffix == ".gz" else body,
+        headers={},
+        outlet="benchmark",
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return parse(page, "ecns").body
 
 
 def _text(document: HtmlDocument) -> str:
@@ -78,3 +96,30 @@ def test_an_article_box_named_modal_enabled_stays() -> None:
     document = _page("scrapinghub_aeb/html", "a1fca19b884e")
     furniture.strip(document.tree)
     assert "were handed over to US" in _text(document)
+
+
+def test_headline_list_after_the_story_is_not_body() -> None:
+    # cbssports: "Jones tells Belichick story from '90s The Cowboys owner …" and five
+    # more links of other stories follow the last paragraph.
+    body = _parsed_body("scrapinghub_aeb/html", "08f793762792")
+    assert body.splitlines()[-2].startswith('"I like the fact that we lost to them')
+    assert "Jones tells Belichick story" not in body
+
+
+def test_breadcrumbs_and_related_links_around_a_story_are_not_body() -> None:
+    # bhaskar.com: "Hindi News / Jeevan mantra / Dharm" above, four headline links below.
+    lines = _parsed_body("magic_html/htmls", "6fa03f75b5b2").splitlines()
+    assert lines[0].startswith("Vaishakh Month Purnima On 23 May")
+    assert lines[-1].startswith("पूर्णिमा पर जरूरतमंद लोगों को धन")
+
+
+def test_a_story_ending_in_linked_words_keeps_its_last_paragraphs() -> None:
+    from crawler.parsing.generic import drop_link_tail
+
+    document = load_document(
+        "<html><body><p>Story paragraph one, long enough.</p><p>See the <a href='/r'>full report</a>.</p>"
+        "<p><a href='/a'>Annex one: the tables</a></p><p><a href='/b'>Annex two: the maps</a></p></body></html>"
+    )
+    lines = ["Story paragraph one, long enough.", "See the full report.", "Annex one: the tables", "Annex two: the maps"]
+    # Two linked lines are not a list of other stories (three are).
+    assert drop_link_tail(document, lines) == lines
