@@ -51,6 +51,13 @@ _WEB_EDITOR = re.compile(r"^\((?:Web editor|Editor)s?\s*:\s*(?P<value>[^)]+)\)$"
 _CUT = (
     re.compile(r"^More\s*(?:Photo|Video|Top news)$", re.IGNORECASE),
     re.compile(r"^(?:Most popular in 24h|Most Viewed|LINE|Related Stories|Related News)$"),
+    # Headings of the lists of other stories and videos that follow English stories.
+    # (Not "UP NEXT": AP sports recaps end with a section of that name.)
+    re.compile(
+        r"^(?:Watch Next|Latest Videos|You (?:may|might) also like|Related (?:Articles?|Stories|Coverage|Videos)"
+        r"|More (?:Stories|Videos) (?:from|on)\b.{0,40}|What to Read Next|Recommended (?:for You|Stories))\W{0,3}$",
+        re.IGNORECASE,
+    ),
     re.compile(r"^Back to top\b"),
     re.compile(r"^主站蜘蛛池模板"),
 )

@@ -123,3 +123,23 @@ def test_a_story_ending_in_linked_words_keeps_its_last_paragraphs() -> None:
     lines = ["Story paragraph one, long enough.", "See the full report.", "Annex one: the tables", "Annex two: the maps"]
     # Two linked lines are not a list of other stories (three are).
     assert drop_link_tail(document, lines) == lines
+
+
+@pytest.mark.parametrize(
+    ("folder", "prefix", "last", "gone"),
+    [
+        # mashable video page: "Watch Next" / "Latest Videos" and their teasers.
+        ("magic_html/htmls", "8f203971ba54", "two rotting heads of Michael Emerson.\"", "Watch Next"),
+        # cleveland.com: "You may also like..." ends the story.
+        ("scrapinghub_aeb/html", "35b158918c67", "third place in the annual Fan Vote.", "You may also like"),
+    ],
+)
+def test_english_related_list_headings_end_the_body(folder: str, prefix: str, last: str, gone: str) -> None:
+    body = _parsed_body(folder, prefix)
+    assert gone not in body
+    assert body.splitlines()[-1].endswith(last)
+
+
+def test_an_up_next_section_of_an_ap_recap_stays() -> None:
+    # mysanantonio (AP): the story's own closing section is headed "UP NEXT".
+    assert "UP NEXT" in _parsed_body("scrapinghub_aeb/html", "eecd2575093b")
