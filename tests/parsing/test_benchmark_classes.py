@@ -143,3 +143,17 @@ def test_english_related_list_headings_end_the_body(folder: str, prefix: str, la
 def test_an_up_next_section_of_an_ap_recap_stays() -> None:
     # mysanantonio (AP): the story's own closing section is headed "UP NEXT".
     assert "UP NEXT" in _parsed_body("scrapinghub_aeb/html", "eecd2575093b")
+
+
+def test_read_more_links_inside_the_body_are_not_body() -> None:
+    # cityam: two "Read more: <other story>" lines between paragraphs.
+    body = _parsed_body("scrapinghub_aeb/html", "360c732d1fdb")
+    assert "Read more: Tencent profit falls" not in body
+    assert "Alibaba" in body.splitlines()[0]
+
+
+def test_chinese_read_also_line_goes_and_a_sentence_about_reading_stays() -> None:
+    from crawler.parsing.cleaning import COMMON_FURNITURE, drop
+
+    lines = ["推荐阅读：绥德交警：8月1日起，专项整治电动车、二轮车、三轮车违法行为", "Read more about the plan in our report."]
+    assert drop(lines, COMMON_FURNITURE) == ["Read more about the plan in our report."]
