@@ -77,7 +77,7 @@ PROMO = (
 LIST_HEADINGS = (
     re.compile(
         r"^(?:往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|精彩推荐|热门推荐|相关新闻|相关文章"
-        r"|猜你喜欢|为你推荐|大家都在看|更多精彩|今日推荐|编辑推荐|热点推荐|\S{0,6}新闻精选|\S{0,4}精选)"
+        r"|猜你喜欢|为你推荐|大家都在看|更多精彩|今日推荐|编辑推荐|热点推荐|\S{0,6}新闻精选|\S{0,4}精选|\S{0,6}推荐)"
         r"\s*[:：|｜]?$"
     ),
 )
@@ -152,7 +152,10 @@ def _is_link_list(element: HtmlElement) -> bool:
     if len(element.findall(".//a")) < 2 or len(_text(element)) > _MAX_LIST_CHARS:
         return False
     share = _link_share(element)
-    return share >= _LINK_BOX_SHARE or (element.tag in ("ul", "ol", "dl") and share >= _LINK_SHARE)
+    # A box of list items counts as a list: dates beside the links ("2021-01-19 标题")
+    # keep a related list under 80% linked.
+    listed = element.tag in ("ul", "ol", "dl") or element.find(".//li") is not None
+    return share >= _LINK_BOX_SHARE or (listed and share >= _LINK_SHARE)
 
 
 def _drop_list(heading: HtmlElement) -> bool:

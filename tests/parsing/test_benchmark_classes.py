@@ -157,3 +157,23 @@ def test_chinese_read_also_line_goes_and_a_sentence_about_reading_stays() -> Non
 
     lines = ["推荐阅读：绥德交警：8月1日起，专项整治电动车、二轮车、三轮车违法行为", "Read more about the plan in our report."]
     assert drop(lines, COMMON_FURNITURE) == ["Read more about the plan in our report."]
+
+
+def test_dated_recommendation_list_goes_with_its_heading() -> None:
+    # 39.net: <em>健康资讯推荐</em>, then a <div> of <li><span>2021-01-19</span><a>…</a></li>:
+    # the dates make it less than 80% linked, the list items make it a list.
+    document = _page("magic_html/htmls", "0987b0ff61a8")
+    furniture.strip(document.tree, lists=True)
+    text = _text(document)
+    assert "健康资讯推荐" not in text and "沈阳治疗外阴白斑需要多少费用" not in text
+    assert "掌握好水量和火候" in text
+
+
+def test_a_recommendation_heading_over_prose_stays() -> None:
+    body = (
+        "<div><p>第一段正文。</p><h3>景点推荐</h3><p>沿江的古镇值得一去，<a href='/a'>码头</a>"
+        "和<a href='/b'>老街</a>都保留着旧貌，<a href='/c'>茶馆</a>里还能听评书，<a href='/d'>渡口</a>有船。</p></div>"
+    )
+    document = load_document(f"<html><body>{body}</body></html>")
+    furniture.strip(document.tree, lists=True)
+    assert "景点推荐" in _text(document)
