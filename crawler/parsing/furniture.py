@@ -92,9 +92,9 @@ COMMON = (*CONSENT, *EMBEDS)
 # Overlays: report-abuse forms, login and sign-up boxes, pop-up windows. Pages ship
 # them hidden in the markup; their class or id names them by what they are, and
 # their text (report reasons, account perks) is never the article.
-_OVERLAY_CANDIDATES = XPath(
-    ".//*[@class or @id or @role][self::div or self::section or self::aside or self::form or self::dialog]"
-)
+_BOX_TAGS = ("div", "section", "aside", "form", "dialog")
+# A cheap first test of a box's name; the patterns below want the words as whole parts of it.
+_BOX_WORDS = re.compile(r"modal|dialog|pop|login|passport|report|sign|comment|subscribe|newsletter", re.IGNORECASE)
 _OVERLAY_NAME = re.compile(
     r"(?:^|[\s_-])(?:modal|dialog|popup|pop-?up|login|passport|report-box|signin|sign-in)(?:$|[\s_-])",
     re.IGNORECASE,
@@ -195,11 +195,12 @@ def _strip_named_boxes(root: HtmlElement) -> int:
     """Remove overlays, comment threads and sign-up forms that their class or id names."""
     removed = 0
     total = None
-    for element in _OVERLAY_CANDIDATES(root):
-        if element.getparent() is None:
-            continue
+    for element in list(root.iter(_BOX_TAGS)):
         name = f"{element.get('class', '')} {element.get('id', '')}"
-        overlay = element.get("role") in ("dialog", "alertdialog") or _OVERLAY_NAME.search(name)
+        dialog = element.get("role") in ("dialog", "alertdialog")
+        if (not dialog and not _BOX_WORDS.search(name)) or element is root or element.getparent() is None:
+            continue
+        overlay = dialog or _OVERLAY_NAME.search(name)
         if not overlay and not _THREAD_NAME.search(name):
             continue
         if total is None:

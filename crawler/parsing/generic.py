@@ -64,7 +64,7 @@ def listing_reason(document: HtmlDocument, lines: list[str]) -> str | None:
     """Why the page looks like a listing rather than an article, or ``None``."""
     if document.meta.get("og:type") == "article" or len(lines) < _LISTING_MIN_LINES:
         return None
-    anchors = _anchor_texts(document)
+    anchors = {clean_line(link.text_content()) for link in document.tree.iter("a")}
     listed = [line for line in lines if line in anchors or _TEASER.search(line)]
     prose = sum(len(line) for line in lines) - sum(len(line) for line in listed)
     if len(listed) >= len(lines) * _LISTING_SHARE and prose < _LISTING_MAX_PROSE:
@@ -72,16 +72,16 @@ def listing_reason(document: HtmlDocument, lines: list[str]) -> str | None:
     return None
 
 
-def _anchor_texts(document: HtmlDocument) -> set[str]:
-    return {text for link in document.tree.iter("a") if (text := clean_line(link.text_content()))}
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
 
 
 def _linked_line(line: str, anchors: set[str], prefixes: set[str]) -> bool:
     """A headline link's text, or a date line of such a list."""
-    bare = _DATE_PREFIX.sub("", line)
+    bare = _squeezed(_DATE_PREFIX.sub("", line))
     if not bare:
         return True
-    return len(bare) >= _LINK_LINE_MIN and (bare in anchors or bare[:_LINK_LINE_MIN * 2] in prefixes)
+    return len(bare) >= _LINK_LINE_MIN and (bare in anchors or bare[: _LINK_LINE_MIN * 2] in prefixes)
 
 
 def drop_link_tail(document: HtmlDocument, lines: list[str]) -> list[str]:
@@ -92,8 +92,12 @@ def drop_link_tail(document: HtmlDocument, lines: list[str]) -> list[str]:
     the text of a link on the page (a date before the headline allowed) is such
     a list.  Two or more link texts in a row before the first other line are a
     breadcrumb trail.  A story's own text is rarely all link text, line for line.
+    Texts are compared without whitespace (cheap, and the template's line breaks
+    inside a link do not matter).
     """
-    anchors = _anchor_texts(document)
+    if len(lines) < _CRUMBS_MIN + 1:
+        return lines
+    anchors = {_squeezed(link.text_content()) for link in document.tree.iter("a")}
     prefixes = {text[: _LINK_LINE_MIN * 2] for text in anchors if len(text) >= _LINK_LINE_MIN * 2}
     start = len(lines)
     while start > 0 and _linked_line(lines[start - 1], anchors, prefixes):
@@ -103,7 +107,7 @@ def drop_link_tail(document: HtmlDocument, lines: list[str]) -> list[str]:
         lines = lines[:start]
     # Breadcrumbs above the story: a run of link texts ("Hindi News", "Dharm").
     end = 0
-    while end < len(lines) and lines[end] in anchors:
+    while end < len(lines) and _squeezed(lines[end]) in anchors:
         end += 1
     if end >= _CRUMBS_MIN and end < len(lines):
         lines = lines[end:]
