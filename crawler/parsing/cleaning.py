@@ -24,6 +24,12 @@ COMMON_FURNITURE: tuple[re.Pattern[str], ...] = (
     re.compile(r"^(?:版权所有|All Rights Reserved)", re.IGNORECASE),
     re.compile(r"^(?:返回顶部|回到顶部|Back to top)", re.IGNORECASE),
     re.compile(r"^(?:Advertisement|Sponsored|廣告|广告)$", re.IGNORECASE),  # ad-slot labels
+    # A link to another story set inside the body: "Read more: Tencent profit falls …",
+    # "推荐阅读：绥德交警：…" (the same heading alone ends the body, see the outlet cut rules).
+    re.compile(
+        r"^(?:Also Read|Read Also|Read More|Read Next|See Also|推荐阅读|相关阅读|延伸阅读|相关链接)\s*[:：|]\s*\S",
+        re.IGNORECASE,
+    ),
     # Punctuation left behind when the element before it was removed ("推荐阅读 ：").
     re.compile(r"^[：:，,、|｜>»\-—]+$"),
 )

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from crawler.items import Article
 from crawler.parsing import cleaning, furniture
 from crawler.parsing.dates import SHANGHAI, parse_chinese, parse_english
-from crawler.parsing.generic import draft_from_html, listing_reason
+from crawler.parsing.generic import draft_from_html, drop_link_tail, listing_reason
 from crawler.parsing.html import block_lines, extract_lines, load_document, split_body_lines
 from crawler.parsing.kind import refuse_non_article
 from crawler.parsing.page import LISTING, NotAnArticle, RawPage
@@ -51,6 +51,13 @@ _WEB_EDITOR = re.compile(r"^\((?:Web editor|Editor)s?\s*:\s*(?P<value>[^)]+)\)$"
 _CUT = (
     re.compile(r"^More\s*(?:Photo|Video|Top news)$", re.IGNORECASE),
     re.compile(r"^(?:Most popular in 24h|Most Viewed|LINE|Related Stories|Related News)$"),
+    # Headings of the lists of other stories and videos that follow English stories.
+    # (Not "UP NEXT": AP sports recaps end with a section of that name.)
+    re.compile(
+        r"^(?:Watch Next|Latest Videos|You (?:may|might) also like|Related (?:Articles?|Stories|Coverage|Videos)"
+        r"|More (?:Stories|Videos) (?:from|on)\b.{0,40}|What to Read Next|Recommended (?:for You|Stories))\W{0,3}$",
+        re.IGNORECASE,
+    ),
     re.compile(r"^Back to top\b"),
     re.compile(r"^主站蜘蛛池模板"),
 )
@@ -125,7 +132,7 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
         lines = split_body_lines(document.tree, lines) or lines
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
-        lines = cleaning.drop_teaser_runs(lines)
+        lines = cleaning.drop_teaser_runs(drop_link_tail(document, lines))
     draft = draft_from_html(document, cleaning.drop(cleaning.cut_at(lines, _CUT), _FURNITURE))
     draft.lines, dateline = _people_daily_lines(draft.lines, draft.extra)
     published, author = _html_byline(candidates, draft.extra)

@@ -77,7 +77,7 @@ PROMO = (
 LIST_HEADINGS = (
     re.compile(
         r"^(?:往期推荐|往期回顾|往期精选|推荐阅读|相关阅读|延伸阅读|精彩推荐|热门推荐|相关新闻|相关文章"
-        r"|猜你喜欢|为你推荐|大家都在看|更多精彩|今日推荐|编辑推荐|热点推荐|\S{0,6}新闻精选|\S{0,4}精选)"
+        r"|猜你喜欢|为你推荐|大家都在看|更多精彩|今日推荐|编辑推荐|热点推荐|\S{0,6}新闻精选|\S{0,4}精选|\S{0,6}推荐)"
         r"\s*[:：|｜]?$"
     ),
 )
@@ -88,6 +88,30 @@ RFI_DATES = (
 )
 
 COMMON = (*CONSENT, *EMBEDS)
+
+# Overlays: report-abuse forms, login and sign-up boxes, pop-up windows. Pages ship
+# them hidden in the markup; their class or id names them by what they are, and
+# their text (report reasons, account perks) is never the article.
+_BOX_TAGS = ("div", "section", "aside", "form", "dialog")
+# A cheap first test of a box's name; the patterns below want the words as whole parts of it.
+_BOX_WORDS = re.compile(r"modal|dialog|pop|login|passport|report|sign|comment|subscribe|newsletter", re.IGNORECASE)
+_OVERLAY_NAME = re.compile(
+    r"(?:^|[\s_-])(?:modal|dialog|popup|pop-?up|login|passport|report-box|signin|sign-in)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# Readers' comment threads and newsletter sign-up boxes, named so by their class or id
+# ("user-comments", "news-comment-section", "SubscribeForm"). trafilatura drops comment
+# boxes only when the name *starts* with "comment".
+_THREAD_NAME = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?(?:list|section|area|box)|subscribe\w*|newsletter\w*)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# A named box is a box, not a region: one holding this much of the page's text, the
+# headline or an <article> (and, for an overlay, a long paragraph) is the page
+# (nypost's article box is "box article modal-enabled").
+_MAX_BOX_SHARE = 0.3
+_HOLDS_HEADLINE = XPath(".//h1 | .//article")
+_HOLDS_CONTENT = XPath(".//h1 | .//article | .//p[string-length(normalize-space()) > 200]")
 
 
 def _text(element: HtmlElement) -> str:
@@ -128,7 +152,10 @@ def _is_link_list(element: HtmlElement) -> bool:
     if len(element.findall(".//a")) < 2 or len(_text(element)) > _MAX_LIST_CHARS:
         return False
     share = _link_share(element)
-    return share >= _LINK_BOX_SHARE or (element.tag in ("ul", "ol", "dl") and share >= _LINK_SHARE)
+    # A box of list items counts as a list: dates beside the links ("2021-01-19 标题")
+    # keep a related list under 80% linked.
+    listed = element.tag in ("ul", "ol", "dl") or element.find(".//li") is not None
+    return share >= _LINK_BOX_SHARE or (listed and share >= _LINK_SHARE)
 
 
 def _drop_list(heading: HtmlElement) -> bool:
@@ -164,6 +191,29 @@ def strip_link_boxes(container: HtmlElement) -> int:
     return removed
 
 
+def _strip_named_boxes(root: HtmlElement) -> int:
+    """Remove overlays, comment threads and sign-up forms that their class or id names."""
+    removed = 0
+    total = None
+    for element in list(root.iter(_BOX_TAGS)):
+        name = f"{element.get('class', '')} {element.get('id', '')}"
+        dialog = element.get("role") in ("dialog", "alertdialog")
+        if (not dialog and not _BOX_WORDS.search(name)) or element is root or element.getparent() is None:
+            continue
+        overlay = dialog or _OVERLAY_NAME.search(name)
+        if not overlay and not _THREAD_NAME.search(name):
+            continue
+        if total is None:
+            total = len(root.text_content())
+        if len(element.text_content()) > total * _MAX_BOX_SHARE:
+            continue
+        if (_HOLDS_CONTENT if overlay else _HOLDS_HEADLINE)(element):
+            continue
+        _drop(element)
+        removed += 1
+    return removed
+
+
 def strip(
     root: HtmlElement,
     rules: Sequence[re.Pattern[str]] = COMMON,
@@ -172,9 +222,10 @@ def strip(
 ) -> int:
     """Remove furniture elements under ``root``; return how many went.
 
+    Boxes named as overlays, comment threads or sign-up forms always go;
     ``lists`` also removes "往期推荐"-style headings with the link lists under them.
     """
-    removed = 0
+    removed = _strip_named_boxes(root)
     for element in _STRUCTURAL(root):
         if element.getparent() is not None:
             _drop(element)

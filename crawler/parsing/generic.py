@@ -21,6 +21,12 @@ _LATIN = re.compile(r"[A-Za-z]")
 # Listing pages: their "text" is headlines (link texts) and teasers ("标题... 摘要", "[详细]").
 _TEASER = re.compile(r"(?:\.\.\.|…)\s*\S|\[详细\]$|更多\s*>>$")
 _LISTING_MIN_LINES, _LISTING_SHARE, _LISTING_MAX_PROSE = 4, 0.5, 300
+# Lists of other stories: "2021-01-19标题" lines; a headline shorter than this is not one
+# (a link line is matched on its first 2 × this many characters: a teaser may follow
+# the linked headline on the line); at least this many headlines make a list, and this
+# many link texts in a row a breadcrumb trail.
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+_LINK_LINE_MIN, _LINK_TAIL_MIN, _CRUMBS_MIN = 8, 3, 2
 
 
 def language_of(text: str) -> str:
@@ -66,6 +72,48 @@ def listing_reason(document: HtmlDocument, lines: list[str]) -> str | None:
     return None
 
 
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def _linked_line(line: str, anchors: set[str], prefixes: set[str]) -> bool:
+    """A headline link's text, or a date line of such a list."""
+    bare = _squeezed(_DATE_PREFIX.sub("", line))
+    if not bare:
+        return True
+    return len(bare) >= _LINK_LINE_MIN and (bare in anchors or bare[: _LINK_LINE_MIN * 2] in prefixes)
+
+
+def drop_link_tail(document: HtmlDocument, lines: list[str]) -> list[str]:
+    """The body without the other stories' headlines after it and the breadcrumbs above it.
+
+    A boilerplate classifier often takes the "related"/"latest" list after the
+    story for more of it: a run of three or more lines at the end that are each
+    the text of a link on the page (a date before the headline allowed) is such
+    a list.  Two or more link texts in a row before the first other line are a
+    breadcrumb trail.  A story's own text is rarely all link text, line for line.
+    Texts are compared without whitespace (cheap, and the template's line breaks
+    inside a link do not matter).
+    """
+    if len(lines) < _CRUMBS_MIN + 1:
+        return lines
+    anchors = {_squeezed(link.text_content()) for link in document.tree.iter("a")}
+    prefixes = {text[: _LINK_LINE_MIN * 2] for text in anchors if len(text) >= _LINK_LINE_MIN * 2}
+    start = len(lines)
+    while start > 0 and _linked_line(lines[start - 1], anchors, prefixes):
+        start -= 1
+    headlines = sum(1 for line in lines[start:] if _DATE_PREFIX.sub("", line))
+    if headlines >= _LINK_TAIL_MIN and start > 0:
+        lines = lines[:start]
+    # Breadcrumbs above the story: a run of link texts ("Hindi News", "Dharm").
+    end = 0
+    while end < len(lines) and _squeezed(lines[end]) in anchors:
+        end += 1
+    if end >= _CRUMBS_MIN and end < len(lines):
+        lines = lines[end:]
+    return lines
+
+
 def draft_from_html(
     document: HtmlDocument, lines: list[str], headings: list[str] | None = None
 ) -> Draft:
@@ -94,7 +142,7 @@ def parse_document(page: RawPage, snapshot: Snapshot) -> Article:
         lines = cleaning.drop(split_body_lines(document.tree, lines) or lines, cleaning.COMMON_FURNITURE)
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
-        draft = draft_from_html(document, cleaning.drop_teaser_runs(lines))
+        draft = draft_from_html(document, cleaning.drop_teaser_runs(drop_link_tail(document, lines)))
         if page_kind != kind.ARTICLE:
             draft.extra["page_kind"] = page_kind
         return finish(page, snapshot, draft)

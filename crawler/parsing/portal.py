@@ -16,7 +16,7 @@ from crawler.items import Article
 from crawler.parsing import cleaning, furniture, markdown, portal_layout
 from crawler.parsing.credits import take_credits
 from crawler.parsing.dates import SHANGHAI, parse_chinese
-from crawler.parsing.generic import draft_from_html, language_of, listing_reason
+from crawler.parsing.generic import draft_from_html, drop_link_tail, language_of, listing_reason
 from crawler.parsing.html import HtmlDocument, block_lines, extract_lines, load_document
 from crawler.parsing.kind import refuse_non_article
 from crawler.parsing.page import LISTING, NotAnArticle, RawPage
@@ -142,7 +142,7 @@ def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
         lines = extract_lines(document.tree)
         if reason := listing_reason(document, lines):
             raise NotAnArticle(reason, kind=LISTING)
-        lines = cleaning.drop_teaser_runs(lines)
+        lines = cleaning.drop_teaser_runs(drop_link_tail(document, lines))
     draft = draft_from_html(document, lines)
     # Metas name the portal ("网易", "参考消息") or a CMS id as author: only a
     # byline in the text counts.
