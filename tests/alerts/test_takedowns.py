@@ -3,6 +3,12 @@
 The mirror answers known article URLs with 404, 410, a redirect to its home page and the
 real WeChat removal pages; the revisit schedule is driven by ``NEWSWATCH_REVISIT_AT``
 (a chosen clock), never by waiting.
+
+Most checks read the versions in-process (``storage.queries.versions``, what ``items history``
+prints) and the kept text from one ``items export`` per phase: asking ``items history`` and
+``items show`` once per article cost a CLI process each (about 50 in all). Each phase still
+asks the real ``items history --json`` and ``items show --json`` once and checks that they
+agree with what is stored.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from storage import queries
+from storage.db import open_readonly
 from tests.alerts.receivers import WebhookReceiver, webhook  # noqa: F401
 from tests.support.cli_helpers import newswatch, newswatch_json
 
@@ -49,6 +57,37 @@ def _crawl(config: Path, db: str, at: datetime | None = None) -> dict:
     result = newswatch("--config", str(config), "crawl", "--db", db, "--json", *FAST, *extra, timeout=300)
     assert "Traceback" not in result.stderr, result.stderr
     return json.loads(result.stdout)
+
+
+def _versions(db: str) -> dict[int, list[dict]]:
+    """Every article's versions as stored: event, reason and evidence, oldest first."""
+    database = open_readonly(db)
+    try:
+        with database.read_session() as session:
+            ids = [row.id for row in queries.list_articles(session)]
+            return {
+                article_id: [
+                    {"event": v.event, "event_reason": v.event_reason, "event_evidence": v.event_evidence}
+                    for v in queries.versions(session, article_id)
+                ]
+                for article_id in ids
+            }
+    finally:
+        database.dispose()
+
+
+def _bodies(db: str) -> dict[int, str]:
+    result = newswatch("items", "export", "--db", db)
+    assert result.returncode == 0, result.stderr
+    return {record["id"]: record["body"] for record in map(json.loads, result.stdout.splitlines())}
+
+
+def _cli_agrees(db: str, article_id: int, stored: list[dict], body: str) -> list[dict]:
+    """``items history`` and ``items show`` through the CLI say what is stored."""
+    history = newswatch_json("items", "history", str(article_id), "--db", db)
+    assert [{k: h[k] for k in ("event", "event_reason", "event_evidence")} for h in history] == stored
+    assert newswatch_json("items", "show", str(article_id), "--db", db)["body"] == body
+    return history
 
 
 def _wechat_page(name: str, replace: tuple[str, str] | None = None, extra: str = "") -> bytes:
@@ -93,19 +132,19 @@ def test_takedowns_are_confirmed_recorded_once_with_text_kept_and_restored(
     site.reset_stats()
     _crawl(config, sqlite_url, at=start + timedelta(minutes=15))
 
+    versions, bodies = _versions(sqlite_url), _bodies(sqlite_url)
     for article, _, reason in hows:
         path = urlsplit(article["url"]).path
         assert site.hits(path) == 2, (path, site.hits(path))  # the takedown, then its confirmation
-        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
+        history = versions[article["id"]]
         assert [h["event"] for h in history] == [None, "removed"], (reason, history)
         assert history[-1]["event_reason"] == reason
-        exported = newswatch_json("items", "show", str(article["id"]), "--db", sqlite_url)
-        assert exported["body"] == article["body"]  # the last text is kept
+        assert bodies[article["id"]] == article["body"]  # the last text is kept
     migrated = next(a for a, _, r in hows if r == "wechat_account_migrated")
-    history = newswatch_json("items", "history", str(migrated["id"]), "--db", sqlite_url)
+    history = _cli_agrees(sqlite_url, migrated["id"], versions[migrated["id"]], migrated["body"])
     assert history[-1]["event_evidence"]["new_url"] == "https://mp.weixin.qq.com/s/NEW"
     # The anti-bot page is no takedown: no version, tried again later.
-    assert [h["event"] for h in newswatch_json("items", "history", str(blocked["id"]), "--db", sqlite_url)] == [None]
+    assert [h["event"] for h in versions[blocked["id"]]] == [None]
 
     matching = {a["id"] for a, _, _ in hows if "的" in a["title"] + a["body"]}
     assert len(matching) >= 5
@@ -117,9 +156,10 @@ def test_takedowns_are_confirmed_recorded_once_with_text_kept_and_restored(
         site.site.restore(urlsplit(article["url"]).path)
     site.site.restore(urlsplit(blocked["url"]).path)
     _crawl(config, sqlite_url, at=start + timedelta(minutes=45))
+    versions = _versions(sqlite_url)
     for article, _, _ in hows:
-        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
-        assert [h["event"] for h in history] == [None, "removed", "restored"]
+        assert [h["event"] for h in versions[article["id"]]] == [None, "removed", "restored"]
+    _cli_agrees(sqlite_url, hows[0][0]["id"], versions[hows[0][0]["id"]], hows[0][0]["body"])
     restored = [h.json for h in webhook.accepted if h.json["event"] == "restored"]
     assert sorted(e["article_id"] for e in restored) == sorted(matching)
 
@@ -140,15 +180,17 @@ def test_takedowns_are_confirmed_recorded_once_with_text_kept_and_restored(
     site.site.take_down(urlsplit(transient["url"]).path, "404", times=1)  # gone for one request only
     site.reset_stats()
     _crawl(config, sqlite_url, at=start + timedelta(hours=3))
+    versions, bodies = _versions(sqlite_url), _bodies(sqlite_url)
     for article, _, reason in again:
-        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
+        history = versions[article["id"]]
         assert [h["event"] for h in history] == [None, "removed", "restored", "removed"], (reason, history)
         assert history[-1]["event_reason"] == reason
-        assert newswatch_json("items", "show", str(article["id"]), "--db", sqlite_url)["body"] == article["body"]
+        assert bodies[article["id"]] == article["body"]
+    _cli_agrees(sqlite_url, again[0][0]["id"], versions[again[0][0]["id"]], again[0][0]["body"])
     assert site.hits(urlsplit(transient["url"]).path) == 2  # the suspected takedown, then its confirmation
     taken_again = {a["id"] for a, _, _ in again}
     for article in (expired, transient, *(a for a, _, _ in hows if a["id"] not in taken_again)):
-        history = newswatch_json("items", "history", str(article["id"]), "--db", sqlite_url)
+        history = versions[article["id"]]
         assert [h["event"] for h in history] == [None, "removed", "restored"], (article["url"], history)
     matching_again = {a["id"] for a, _, _ in again if "的" in a["title"] + a["body"]}
     removed = [h.json for h in webhook.accepted if h.json["event"] == "removed"]

@@ -87,7 +87,7 @@ def test_replays_notify_each_matching_article_once_and_only_substantive_edits(
     punctuated = _copy(tmp_path, "punctuated")
     (punctuated / PORTAL).write_text(portal.read_text(encoding="utf-8").replace(",", "，"), encoding="utf-8")
     _ok("replay", str(punctuated), "--db", sqlite_url)
-    portal_id = next(a["id"] for a in _articles(sqlite_url) if a["outlet"] == "portal")
+    portal_id = next(a["id"] for a in stored if a["outlet"] == "portal")  # edits keep the article's id
     history = newswatch_json("items", "history", str(portal_id), "--db", sqlite_url)
     assert [h["kind"] for h in history] == [None, ["body"], ["cosmetic"]]
     assert len(webhook.accepted) == len(expected) + 1 and len(smtp.messages) == len(expected) + 1

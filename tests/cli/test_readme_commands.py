@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import open_database
+from storage import queries
+from storage.db import open_database, open_readonly
 from storage.repository import Store
 from tests.support.cli_helpers import FIXTURES, newswatch, newswatch_json
 from tests.support.factories import BODY, make_article
@@ -108,14 +109,23 @@ def test_runs_show(replayed: str) -> None:
     assert "Traceback" not in missing.stderr
 
 
-def _hostile_id(db_url: str) -> str:
-    return str(next(item["id"] for item in _items(db_url) if item["outlet"] == "portal" and "evil" in item["url"]))
+@pytest.fixture(scope="module")
+def hostile(replayed: str) -> tuple[str, str]:
+    """The hostile article's id and the newest run's, read in-process: finding them is no
+    part of what these tests prove, and `items list`/`runs list --json` run above."""
+    database = open_readonly(replayed)
+    try:
+        with database.read_session() as session:
+            article = next(row for row in queries.list_articles(session) if row.outlet == "portal" and "evil" in row.url)
+            newest_run = queries.list_runs(session)[0]
+    finally:
+        database.dispose()
+    return str(article.id), str(newest_run.id)
 
 
 @pytest.mark.parametrize("force_colour", [False, True], ids=["pipe", "terminal"])
-def test_scraped_text_is_printed_literally(replayed: str, force_colour: bool) -> None:
-    article_id = _hostile_id(replayed)
-    run_id = str(newswatch_json("runs", "list", "--db", replayed)[0]["id"])
+def test_scraped_text_is_printed_literally(replayed: str, hostile: tuple[str, str], force_colour: bool) -> None:
+    article_id, run_id = hostile
     env = {"FORCE_COLOR": "1", "TERM": "xterm-256color"} if force_colour else {"NO_COLOR": "1"}
     commands = [
         ("items", "list"),
@@ -135,6 +145,6 @@ def test_scraped_text_is_printed_literally(replayed: str, force_colour: bool) ->
             assert "[blink]" in out, (command, out[:2000])  # markup shown as text, not applied
 
 
-def test_json_output_keeps_the_text_for_scripts(replayed: str) -> None:
-    shown = newswatch_json("items", "show", _hostile_id(replayed), "--db", replayed)
+def test_json_output_keeps_the_text_for_scripts(replayed: str, hostile: tuple[str, str]) -> None:
+    shown = newswatch_json("items", "show", hostile[0], "--db", replayed)
     assert shown["title"].startswith("标题") and MARKUP in shown["title"]
