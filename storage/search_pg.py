@@ -32,6 +32,10 @@ PG_SAMPLE = 400
 def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, few: bool = False) -> list[int]:
     """The newest ``n`` matches below ``after``, from the index alone (PostgreSQL).
 
+    The walk counts rows that pass the filters (outlet, language, day: the index table's
+    own columns, each with a btree on (column, article_id) that the walk runs down), so a
+    filter does not make a common word look rare.
+
     Two ways, each cheap where the other is not.  Walking the primary key backwards
     de-TOASTs each row's tsvector (tens of microseconds) and stops after ``n`` matches:
     cheap for a common word, ruinous for a rare one.  The GIN bitmap visits every match's
@@ -51,7 +55,8 @@ def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, fe
         return list(
             session.execute(
                 text(
-                    f"SELECT s.article_id FROM (SELECT article_id, tsv FROM {SEARCH_TABLE} s WHERE {bound}"
+                    f"SELECT s.article_id FROM (SELECT article_id, tsv FROM {SEARCH_TABLE} s"
+                    f" WHERE {bound} AND {where.index_filters}"
                     f" ORDER BY article_id DESC LIMIT :walk) AS s WHERE {where.match}"
                     " ORDER BY s.article_id DESC LIMIT :n"
                 ),
@@ -75,7 +80,7 @@ def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, fe
     return list(
         session.execute(
             text(
-                f"SELECT s.article_id FROM {SEARCH_TABLE} s WHERE {where.match} AND {bound}"
+                f"SELECT s.article_id FROM {SEARCH_TABLE} s WHERE {where.match} AND {where.index_filters} AND {bound}"
                 " ORDER BY s.article_id + 0 DESC LIMIT :n"
             ),
             params,
