@@ -119,6 +119,8 @@ class _Where:
         self.match = ""
         #: PostgreSQL, with a query: the filters on the index table's columns, AND-ed ("TRUE": none).
         self.index_filters = "TRUE"
+        #: An outlet or language filter: a btree walks its rows newest first.
+        self.equality_filters = bool(filters.outlet or filters.lang)
         # A range whose end comes before its start answers nothing (FTS5 has no empty OR).
         empty_range = bool(filters.date_from and filters.date_to and filters.date_from > filters.date_to)
         if not self.query.empty:
@@ -211,7 +213,14 @@ def search(session: Session, filters: SearchFilters, *, with_facets: bool = Fals
             next_after = None
     else:
         if where.pg and where.index_only:
-            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=total is not None and not capped)
+            # Few matches in all: sorting the GIN bitmap's beats walking.  With an outlet or
+            # language, a few thousand matches can still be a common word among the
+            # filtered rows (中国 in bbc's articles), which the walk down the filter's btree
+            # (value, article_id) finds in a page's worth of rows; only matches that cannot
+            # fill a page rule the walk out.  A day range has no such order (its rows may
+            # lie far from the newest): the count decides, as without filters.
+            few = total is not None and not capped and (not where.equality_filters or total <= limit)
+            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=few)
         else:
             ids = _newest_ids(session, where, filters.after, limit + 1)
         next_after = ids[limit - 1] if len(ids) > limit else None
