@@ -11,7 +11,9 @@ many per transaction.  Then, through the real query functions on a read session:
   list page          the newest 50 articles + the capped count       (/ without a query)
   search             newest 50 hits + capped count                   (/search.json?q=)
   facets page        the same + outlet/language/day facets           (/search?q=)
-  search outlet=bbc  the search with a filter on the article row
+  search outlet=bbc  the search with an outlet filter (the index's own, migration 0016)
+  search lang=en     ... with a language filter
+  search from=to=…   ... with a one-day date range, an old day (day 10 of the population)
   relevance          the best 50 of the newest 1,000 hits
 
 and, in the same run, the LIKE baseline (``body LIKE '%word%' OR title LIKE …`` over the
@@ -30,6 +32,9 @@ search of a two-character word at 1M, <= 300 ms for the page with facets.
     # build once, keep, measure later (a 1M build takes most of an hour on 2 shared cores):
     ... --backends sqlite --sizes 100000,1000000 --load-only --snapshot --keep --workdir DIR
     ... --existing sqlite=sqlite:///DIR/search-100000.db --existing postgres=postgresql+psycopg://…
+
+    # only the searches, without the LIKE baseline:
+    ... --existing … --cases '^search' --no-like
 """
 
 from __future__ import annotations
