@@ -154,24 +154,30 @@ def has_filters(connection: Connection) -> bool:
 def add_filters(connection: Connection) -> None:
     """Give an index built without filter columns its filters (migration 0016).
 
-    PostgreSQL copies the values from the article rows, with the GIN index dropped
-    meanwhile (updating a million rows would otherwise re-insert every tsvector into
-    it).  An FTS5 table cannot gain a column: it is made anew and rebuilt, tokenizing
-    every article's current version again, as a tokenizer change does.
+    PostgreSQL copies the entries aside with the values from the article rows and loads
+    them back into the emptied table, then builds its indexes: an UPDATE of every row
+    would leave as many dead rows (a table twice its size until vacuumed, every search
+    visiting more pages) and re-insert every tsvector into the GIN index.  An FTS5 table
+    cannot gain a column: it is made anew and rebuilt, tokenizing every article's current
+    version again, as a tokenizer change does.
     """
     if connection.dialect.name == "postgresql":
-        drop_gin_index(connection)
         connection.execute(text(
-            f"ALTER TABLE {SEARCH_TABLE} ADD COLUMN outlet VARCHAR(100), ADD COLUMN language VARCHAR(8),"
+            "CREATE TEMPORARY TABLE search_entries AS"
+            " SELECT s.article_id, s.tsv, a.outlet, a.language, substr(a.published_at, 1, 10) AS day"
+            f" FROM {SEARCH_TABLE} s JOIN articles a ON a.id = s.article_id"
+        ))
+        drop_gin_index(connection)
+        connection.execute(text(f"TRUNCATE {SEARCH_TABLE}"))
+        connection.execute(text(
+            f"ALTER TABLE {SEARCH_TABLE} ADD COLUMN outlet VARCHAR(100) NOT NULL, ADD COLUMN language VARCHAR(8) NOT NULL,"
             " ADD COLUMN day VARCHAR(40)"
         ))
         connection.execute(text(
-            f"UPDATE {SEARCH_TABLE} s SET outlet = a.outlet, language = a.language,"
-            " day = substr(a.published_at, 1, 10) FROM articles a WHERE a.id = s.article_id"
+            f"INSERT INTO {SEARCH_TABLE} (article_id, tsv, outlet, language, day)"
+            " SELECT article_id, tsv, outlet, language, day FROM search_entries ORDER BY article_id"
         ))
-        connection.execute(text(
-            f"ALTER TABLE {SEARCH_TABLE} ALTER COLUMN outlet SET NOT NULL, ALTER COLUMN language SET NOT NULL"
-        ))
+        connection.execute(text("DROP TABLE search_entries"))
         connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         create_gin_index(connection)
         create_filter_indexes(connection)
