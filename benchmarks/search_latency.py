@@ -12,7 +12,7 @@ many per transaction.  Then, through the real query functions on a read session:
   search             newest 50 hits + capped count                   (/search.json?q=)
   facets page        the same + outlet/language/day facets           (/search?q=)
   search outlet=bbc  the search with an outlet filter (the index's own, migration 0016)
-  search lang=en     ... with a language filter
+  search lang=en     ... with a language filter (and the facets page with outlet=bbc)
   search from=to=…   ... with a one-day date range, an old day (day 10 of the population)
   relevance          the best 50 of the newest 1,000 hits
 
@@ -264,6 +264,7 @@ CASES = (
     Case("facets page", COMMON, facets=True),
     Case("search outlet=bbc", RARE, outlet="bbc"),
     Case("search outlet=bbc", COMMON, outlet="bbc"),
+    Case("facets page outlet=bbc", COMMON, facets=True, outlet="bbc"),
     Case("search lang=en", RARE, lang="en"),
     Case("search lang=en", COMMON, lang="en"),
     # Day 10: an old day (1,440 articles), far from the newest at 100k and 1M.
