@@ -119,8 +119,8 @@ class _Where:
         self.match = ""
         #: PostgreSQL, with a query: the filters on the index table's columns, AND-ed ("TRUE": none).
         self.index_filters = "TRUE"
-        #: An outlet or language filter: a btree walks its rows newest first.
-        self.equality_filters = bool(filters.outlet or filters.lang)
+        #: PostgreSQL: an outlet or language filter (a btree walks its rows newest first).
+        self.equality_filters = False
         # A range whose end comes before its start answers nothing (FTS5 has no empty OR).
         empty_range = bool(filters.date_from and filters.date_to and filters.date_from > filters.date_to)
         if not self.query.empty:
@@ -129,7 +129,11 @@ class _Where:
                 self.match = f"s.tsv @@ {expression}"
                 self.params.update(params)
                 self.clauses.append(self.match)
-                self._filters(filters, "s.outlet", "s.language", "s.day")
+                self.equality_filters = bool(filters.outlet or filters.lang)
+                # "|| ''" hides a filter btree from the planner (see search_pg.PG_RARE_ROWS).
+                heap = self.equality_filters and search_pg.rare_word(session, self.match, self.params)
+                column = "(s.{} || '')" if heap else "s.{}"
+                self._filters(filters, column.format("outlet"), column.format("language"), "s.day")
                 self.index_filters = " AND ".join(self.clauses[1:]) or "TRUE"
             else:
                 self.match = f"{SEARCH_TABLE} MATCH :match"
