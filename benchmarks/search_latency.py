@@ -11,7 +11,9 @@ many per transaction.  Then, through the real query functions on a read session:
   list page          the newest 50 articles + the capped count       (/ without a query)
   search             newest 50 hits + capped count                   (/search.json?q=)
   facets page        the same + outlet/language/day facets           (/search?q=)
-  search outlet=bbc  the search with a filter on the article row
+  search outlet=bbc  the search with an outlet filter (the index's own, migration 0016)
+  search lang=en     ... with a language filter (and the facets page with outlet=bbc)
+  search from=to=…   ... with a one-day date range, an old day (day 10 of the population)
   relevance          the best 50 of the newest 1,000 hits
 
 and, in the same run, the LIKE baseline (``body LIKE '%word%' OR title LIKE …`` over the
@@ -30,6 +32,9 @@ search of a two-character word at 1M, <= 300 ms for the page with facets.
     # build once, keep, measure later (a 1M build takes most of an hour on 2 shared cores):
     ... --backends sqlite --sizes 100000,1000000 --load-only --snapshot --keep --workdir DIR
     ... --existing sqlite=sqlite:///DIR/search-100000.db --existing postgres=postgresql+psycopg://…
+
+    # only the searches, without the LIKE baseline:
+    ... --existing … --cases '^search' --no-like
 """
 
 from __future__ import annotations
@@ -169,14 +174,19 @@ def load(dbs: list[Database], pool: Pool, size: int, have: int, *, defer_index: 
     log(f"loaded {size:,} in {time.perf_counter() - started:.0f} s")
 
 
-def _like_where(word: str | None, outlet: str | None) -> tuple[str, dict[str, str]]:
+def _like_where(case: Case) -> tuple[str, dict[str, str]]:
     clauses, params = [], {}
-    if word:
+    if case.word:
         clauses.append("(v.body LIKE :pattern OR v.title LIKE :pattern)")
-        params["pattern"] = f"%{word}%"
-    if outlet:
-        clauses.append("a.outlet = :outlet")
-        params["outlet"] = outlet
+        params["pattern"] = f"%{case.word}%"
+    for column, value in (("outlet", case.outlet), ("language", case.lang)):
+        if value:
+            clauses.append(f"a.{column} = :{column}")
+            params[column] = value
+    if case.day is not None:
+        clauses.append("a.published_at >= :day AND a.published_at < :next_day")
+        day = (BASE_TIME + timedelta(days=case.day)).date()
+        params.update(day=day.isoformat(), next_day=(day + timedelta(days=1)).isoformat())
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     return (
         " FROM articles a JOIN article_versions v ON v.article_id = a.id AND v.version = a.version_count" + where,
@@ -186,7 +196,7 @@ def _like_where(word: str | None, outlet: str | None) -> tuple[str, dict[str, st
 
 def like_search(db: Database, case: Case) -> tuple[int, int]:
     """The LIKE baseline: the same page, count and (all-match) facets, by scanning the text."""
-    source, params = _like_where(case.word, case.outlet)
+    source, params = _like_where(case)
     with db.read_session() as session, ServerCpu(session) as server:
         ids = session.execute(text(f"SELECT a.id{source} ORDER BY a.id DESC LIMIT 51"), params).all()
         session.execute(text(f"SELECT count(*) FROM (SELECT 1{source} LIMIT 10001) AS c"), params).scalar()
@@ -201,7 +211,9 @@ def like_search(db: Database, case: Case) -> tuple[int, int]:
 
 def index_search(db: Database, case: Case) -> tuple[int, int]:
     """What /search does: one page, the capped count, and the facets when asked for."""
-    filters = SearchFilters(q=case.word or "", outlet=case.outlet, sort=case.sort)
+    day = (BASE_TIME + timedelta(days=case.day)).date() if case.day is not None else None
+    filters = SearchFilters(q=case.word or "", outlet=case.outlet, lang=case.lang, date_from=day, date_to=day,
+                            sort=case.sort)
     with db.read_session() as session, ServerCpu(session) as server:
         page = search_queries.search(session, filters, with_facets=case.facets, with_count=True)
     return len(page.hits), server.ns
@@ -236,6 +248,9 @@ class Case:
     word: str | None
     facets: bool = False
     outlet: str | None = None
+    lang: str | None = None
+    #: A one-day date range (from = to), this many days after the first article's.
+    day: int | None = None
     sort: search_queries.Sort = "new"
     #: Whether LIKE can answer the same question (relevance it cannot).
     like: bool = True
@@ -249,6 +264,12 @@ CASES = (
     Case("facets page", COMMON, facets=True),
     Case("search outlet=bbc", RARE, outlet="bbc"),
     Case("search outlet=bbc", COMMON, outlet="bbc"),
+    Case("facets page outlet=bbc", COMMON, facets=True, outlet="bbc"),
+    Case("search lang=en", RARE, lang="en"),
+    Case("search lang=en", COMMON, lang="en"),
+    # Day 10: an old day (1,440 articles), far from the newest at 100k and 1M.
+    Case("search from=to=day10", RARE, day=10),
+    Case("search from=to=day10", COMMON, day=10),
     Case("relevance", COMMON, sort="relevance", like=False),
 )
 
@@ -290,10 +311,13 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def measure(db: Database, backend: str, size: int, samples: int, budget: float) -> list[dict[str, Any]]:
+def measure(db: Database, backend: str, size: int, samples: int, budget: float,
+            only: str | None = None, like: bool = True) -> list[dict[str, Any]]:
     results = []
     for case in CASES:
-        methods = [("index", index_search)] + ([("LIKE", like_search)] if case.like else [])
+        if only and not re.search(only, case.name):
+            continue
+        methods = [("index", index_search)] + ([("LIKE", like_search)] if case.like and like else [])
         for method, call in methods:
             times, cpu, hits = timed(lambda c=call, k=case: c(db, k), samples, budget)
             row = {"backend": backend, "size": size, "word": case.word or "-", "kind": case.name, "method": method,
@@ -301,7 +325,7 @@ def measure(db: Database, backend: str, size: int, samples: int, budget: float) 
                    "cpu_p50_ms": statistics.median(cpu), "cpu_p95_ms": p(cpu, 0.95), "hits": hits,
                    "load": os.getloadavg()[0]}
             results.append(row)
-            print(f"{backend:8} {size:>9,} {row['word']:2} {case.name:17} {method:5}  p50 {row['p50_ms']:9.1f} ms"
+            print(f"{backend:8} {size:>9,} {row['word']:2} {case.name:20} {method:5}  p50 {row['p50_ms']:9.1f} ms"
                   f"  p95 {row['p95_ms']:9.1f} ms  cpu p50 {row['cpu_p50_ms']:8.1f} p95 {row['cpu_p95_ms']:8.1f} ms"
                   f"  (n={len(times)}, page={hits}, load {row['load']:.1f})", flush=True)
     return results
@@ -361,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-only", action="store_true", help="build (and keep) the databases, measure nothing")
     parser.add_argument("--snapshot", action="store_true",
                         help="keep a copy of each database at every size but the last (measure it with --existing)")
+    parser.add_argument("--cases", default=None, metavar="REGEX", help="measure only the cases whose name matches")
+    parser.add_argument("--no-like", action="store_true", help="skip the LIKE baseline")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -404,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             for backend, db in dbs.items():
                 with db.engine.begin() as connection:
                     connection.execute(text("ANALYZE"))
-                results += measure(db, backend, size, args.samples, args.op_budget)
+                results += measure(db, backend, size, args.samples, args.op_budget, args.cases, not args.no_like)
                 if args.json:  # written as it goes: a 1M run takes long
                     args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     finally:
@@ -428,7 +454,7 @@ def print_ratios(results: list[dict[str, Any]], json_path: Path | None) -> None:
                      f"{like['p95_ms'] / max(row['p95_ms'], 0.001):8.1f}x p95 "
                      f"{like['cpu_p50_ms'] / max(row['cpu_p50_ms'], 0.001):8.1f}x cpu p50") if like \
                 else "       (no LIKE equivalent)"
-            print(f"  {row['backend']:8} {row['size']:>9,} {row['word']:2} {row['kind']:17} {ratio}"
+            print(f"  {row['backend']:8} {row['size']:>9,} {row['word']:2} {row['kind']:20} {ratio}"
                   f"  (index p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms)")
     if json_path:
         json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1))

@@ -63,7 +63,7 @@ def bulk_record(db: Database, items: Sequence[BulkItem]) -> list[int]:
         ids = list(range(first, first + len(items)))
         article_rows: list[dict[str, Any]] = []
         version_rows: list[dict[str, Any]] = []
-        index_rows: list[dict[str, Any]] = []
+        entries: list[tuple[int, search.Entry]] = []
         for article_id, item in zip(ids, items, strict=True):
             a = item.article
             seen = _time(item.seen_at)
@@ -82,10 +82,10 @@ def bulk_record(db: Database, items: Sequence[BulkItem]) -> list[int]:
                 "extra": a.extra, "body": a.body,
             })
             tokens = item.tokens if item.tokens is not None else index_text(a.title, a.body)
-            index_rows.append({"id": article_id, "tokens": tokens})
+            entries.append((article_id, search.Entry(tokens, a.outlet, a.language, a.published_at)))
         connection.execute(articles_table.insert(), article_rows)
         connection.execute(versions_table.insert(), version_rows)
-        search.index_many(connection, index_rows)
+        search.index_many(connection, entries)
         if connection.dialect.name == "postgresql":
             # Explicit ids do not advance the sequence; Store.record must continue after them.
             connection.execute(text("SELECT setval(pg_get_serial_sequence('articles', 'id'), :last)"),

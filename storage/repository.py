@@ -259,12 +259,18 @@ class Store:
             _add_sighting(session, run_id, row.id, row.version_count, "unchanged", article.url, now)
             return Outcome("unchanged", row.id, row.version_count, row.duplicate_of, row.similarity)
         version = row.version_count + 1
-        old_title, old_body = session.execute(
-            select(ArticleVersion.title, ArticleVersion.body).where(
-                ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count
-            )
+        # The entry being replaced: the current version's text and the article row's
+        # filter values, exactly what the index was given (FTS5 deletes by them).
+        old = session.execute(
+            select(ArticleVersion.title, ArticleVersion.body, ArticleRecord.language, ArticleRecord.published_at)
+            .join(ArticleRecord, ArticleRecord.id == ArticleVersion.article_id)
+            .where(ArticleVersion.article_id == row.id, ArticleVersion.version == row.version_count)
         ).one()
-        search.reindex(session, row.id, old_title, old_body, tokens)
+        search.reindex(
+            session, row.id,
+            search.Replaced(old.title, old.body, row.outlet, old.language, old.published_at),
+            search.Entry(tokens, row.outlet, article.language, article.published_at),
+        )
         _update_article(
             session,
             row.id,
@@ -309,7 +315,7 @@ class Store:
                 .values(duplicate_of=match.article_id, similarity=match.similarity)
             )
         _add_version(session, article_id, 1, article, run_id, now)
-        search.index_new(session, article_id, tokens)
+        search.index_new(session, article_id, search.Entry(tokens, article.outlet, article.language, article.published_at))
         _add_fingerprint(session, article_id, fingerprint)
         status: OutcomeStatus = "duplicate" if match else "new"
         _add_sighting(session, run_id, article_id, 1, status, article.url, now)

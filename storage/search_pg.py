@@ -8,6 +8,7 @@ these functions choose.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +28,20 @@ PAGE_WALK_MAX = 201
 PG_WALK_PER_MATCH = 10
 #: Newest index rows sampled to decide how the facets' many matches are found.
 PG_SAMPLE = 400
+#: A word the planner expects in at most this many rows is rare: an outlet or language
+#: filter is then tested on the few heap rows the GIN bitmap finds.  Left to itself, the
+#: planner ANDs that bitmap with the filter btree's (350k entries for lang=en at 1M, 20 ms):
+#: 普京 with lang=en counted in 62 ms instead of 21 (measured, benchmarks/search_latency.py).
+#: For a common word the btree's bitmap pays (中国 with outlet=bbc: 141 ms against 243).
+PG_RARE_ROWS = 10_000
 
 
 def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, few: bool = False) -> list[int]:
     """The newest ``n`` matches below ``after``, from the index alone (PostgreSQL).
+
+    The walk counts rows that pass the filters (outlet, language, day: the index table's
+    own columns, each with a btree on (column, article_id) that the walk runs down), so a
+    filter does not make a common word look rare.
 
     Two ways, each cheap where the other is not.  Walking the primary key backwards
     de-TOASTs each row's tsvector (tens of microseconds) and stops after ``n`` matches:
@@ -51,7 +62,8 @@ def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, fe
         return list(
             session.execute(
                 text(
-                    f"SELECT s.article_id FROM (SELECT article_id, tsv FROM {SEARCH_TABLE} s WHERE {bound}"
+                    f"SELECT s.article_id FROM (SELECT article_id, tsv FROM {SEARCH_TABLE} s"
+                    f" WHERE {bound} AND {where.index_filters}"
                     f" ORDER BY article_id DESC LIMIT :walk) AS s WHERE {where.match}"
                     " ORDER BY s.article_id DESC LIMIT :n"
                 ),
@@ -75,7 +87,7 @@ def newest_ids(session: Session, where: _Where, after: int | None, n: int, *, fe
     return list(
         session.execute(
             text(
-                f"SELECT s.article_id FROM {SEARCH_TABLE} s WHERE {where.match} AND {bound}"
+                f"SELECT s.article_id FROM {SEARCH_TABLE} s WHERE {where.match} AND {where.index_filters} AND {bound}"
                 " ORDER BY s.article_id + 0 DESC LIMIT :n"
             ),
             params,
@@ -100,6 +112,13 @@ def few_matches(session: Session, where: _Where, extra: list[str], params: dict[
         {**params, "cap": threshold + 1},
     ).scalar_one()
     return int(found) <= threshold
+
+
+def rare_word(session: Session, match: str, params: dict[str, Any]) -> bool:
+    """Whether the planner expects the query's match in at most PG_RARE_ROWS index rows."""
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {SEARCH_TABLE} s WHERE {match}"), params).scalar()
+    parsed: Any = json.loads(plan) if isinstance(plan, str | bytes) else plan
+    return float(parsed[0]["Plan"]["Plan Rows"]) <= PG_RARE_ROWS
 
 
 def prefer_index(session: Session) -> None:

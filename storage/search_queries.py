@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from storage import search_pg
 from storage.search import SEARCH_TABLE, fts5_match, pg_tsquery
+from storage.search_filters import day_cover, fts5_filters
 from storage.textsearch import Query, parse_query
 
 RELEVANCE_WINDOW = 1000
@@ -102,7 +103,13 @@ class SearchPage:
 
 
 class _Where:
-    """WHERE clauses and bound parameters on ``articles a`` (and the index, when a query is given)."""
+    """WHERE clauses and bound parameters on ``articles a`` (and the index, when a query is given).
+
+    With a query, the outlet, language and date filters are the index's own
+    (storage/search_filters.py): FTS5 ANDs them into the MATCH, PostgreSQL compares the
+    index table's columns (``index_filters``, which search_pg's walk applies before it
+    de-TOASTs a row's tsvector).  Only ``kind`` still needs the article row.
+    """
 
     def __init__(self, session: Session, filters: SearchFilters, *, join: bool = False) -> None:
         self.pg = session.get_bind().dialect.name == "postgresql"
@@ -110,33 +117,35 @@ class _Where:
         self.params: dict[str, Any] = {}
         self.query = filters.query
         self.match = ""
+        #: PostgreSQL, with a query: the filters on the index table's columns, AND-ed ("TRUE": none).
+        self.index_filters = "TRUE"
+        #: PostgreSQL: an outlet or language filter (a btree walks its rows newest first).
+        self.equality_filters = False
+        # A range whose end comes before its start answers nothing (FTS5 has no empty OR).
+        empty_range = bool(filters.date_from and filters.date_to and filters.date_from > filters.date_to)
         if not self.query.empty:
             if self.pg:
                 expression, params = pg_tsquery(self.query)
                 self.match = f"s.tsv @@ {expression}"
                 self.params.update(params)
+                self.clauses.append(self.match)
+                self.equality_filters = bool(filters.outlet or filters.lang)
+                # "|| ''" hides a filter btree from the planner (see search_pg.PG_RARE_ROWS).
+                heap = self.equality_filters and search_pg.rare_word(session, self.match, self.params)
+                column = "(s.{} || '')" if heap else "s.{}"
+                self._filters(filters, column.format("outlet"), column.format("language"), "s.day")
+                self.index_filters = " AND ".join(self.clauses[1:]) or "TRUE"
             else:
                 self.match = f"{SEARCH_TABLE} MATCH :match"
-                self.params["match"] = fts5_match(self.query)
-            self.clauses.append(self.match)
-        # Without filters on the article row, the index alone answers: no join.
-        self.index_only = not join and not self.query.empty and not (
-            filters.outlet or filters.lang or filters.date_from or filters.date_to or filters.kind
-        )
-        if filters.outlet:
-            self.clauses.append("a.outlet = :outlet")
-            self.params["outlet"] = filters.outlet
-        if filters.lang:
-            self.clauses.append("a.language = :lang")
-            self.params["lang"] = filters.lang
-        # published_at is stored as the page gave it, ISO 8601: its first ten characters
-        # are the day, so string bounds on the day work on both engines.
-        if filters.date_from:
-            self.clauses.append("a.published_at >= :date_from")
-            self.params["date_from"] = filters.date_from.isoformat()
-        if filters.date_to:
-            self.clauses.append("a.published_at < :date_to")
-            self.params["date_to"] = (filters.date_to + timedelta(days=1)).isoformat()
+                days = day_cover(filters.date_from, filters.date_to) if filters.date_from or filters.date_to else None
+                self.params["match"] = fts5_match(self.query, fts5_filters(filters.outlet, filters.lang, days))
+                self.clauses.append(self.match)
+            if empty_range:
+                self.clauses.append("1 = 0")
+        else:
+            self._filters(filters, "a.outlet", "a.language", "a.published_at")
+        # Unless ``kind`` (or the caller) needs the article row, the index alone answers: no join.
+        self.index_only = not join and not self.query.empty and not filters.kind
         if filters.kind:
             # Parsers mark only pages that are not plain articles (crawler.parsing.kind).
             kind = "(a.extra ->> 'page_kind')" if self.pg else "json_extract(a.extra, '$.page_kind')"
@@ -145,6 +154,23 @@ class _Where:
             else:
                 self.clauses.append(f"{kind} = :kind")
                 self.params["kind"] = filters.kind
+
+    def _filters(self, filters: SearchFilters, outlet: str, language: str, published: str) -> None:
+        if filters.outlet:
+            self.clauses.append(f"{outlet} = :outlet")
+            self.params["outlet"] = filters.outlet
+        if filters.lang:
+            self.clauses.append(f"{language} = :lang")
+            self.params["lang"] = filters.lang
+        # published_at is stored as the page gave it, ISO 8601: its first ten characters
+        # are the day (the index's ``day``), so string bounds on the day work on both
+        # engines, and give the same answer on the day as on the whole value.
+        if filters.date_from:
+            self.clauses.append(f"{published} >= :date_from")
+            self.params["date_from"] = filters.date_from.isoformat()
+        if filters.date_to:
+            self.clauses.append(f"{published} < :date_to")
+            self.params["date_to"] = (filters.date_to + timedelta(days=1)).isoformat()
 
     @property
     def id_column(self) -> str:
@@ -191,7 +217,14 @@ def search(session: Session, filters: SearchFilters, *, with_facets: bool = Fals
             next_after = None
     else:
         if where.pg and where.index_only:
-            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=total is not None and not capped)
+            # Few matches in all: sorting the GIN bitmap's beats walking.  With an outlet or
+            # language, a few thousand matches can still be a common word among the
+            # filtered rows (中国 in bbc's articles), which the walk down the filter's btree
+            # (value, article_id) finds in a page's worth of rows; only matches that cannot
+            # fill a page rule the walk out.  A day range has no such order (its rows may
+            # lie far from the newest): the count decides, as without filters.
+            few = total is not None and not capped and (not where.equality_filters or total <= limit)
+            ids = search_pg.newest_ids(session, where, filters.after, limit + 1, few=few)
         else:
             ids = _newest_ids(session, where, filters.after, limit + 1)
         next_after = ids[limit - 1] if len(ids) > limit else None
@@ -229,7 +262,7 @@ def _relevance_ids(session: Session, where: _Where, filters: SearchFilters, n: i
         score = f"ts_rank(s.tsv, {expression})"
         order = "score DESC, id DESC"
     else:
-        score = f"bm25({SEARCH_TABLE})"
+        score = f"bm25({SEARCH_TABLE}, 1.0, 0.0)"  # the filters column does not rank
         order = "score ASC, id DESC"  # bm25() is smaller for better matches
     extra = [f"{where.id_column} < :after"] if filters.after is not None else []
     sql = (

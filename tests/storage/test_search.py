@@ -162,7 +162,7 @@ def test_fts5_expression_quotes_everything() -> None:
     from storage.textsearch import parse_query
 
     assert search.fts5_match(parse_query('军事合作 -台湾 "a b" 侠')) == (
-        '(("军事 事合 合作" AND "a b" AND "侠"*) NOT "台湾")'
+        '(tokens : (("军事 事合 合作" AND "a b" AND "侠"*) NOT "台湾"))'
     )
     expression, params = search.pg_tsquery(parse_query("军事 -台湾 侠"))
     assert ":q0" in expression and params == {"q0": "军事", "q1": "'侠':*", "q2": "台湾"}
