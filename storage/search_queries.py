@@ -29,7 +29,11 @@ from storage.search_filters import day_cover, fts5_filters
 from storage.textsearch import Query, parse_query
 
 RELEVANCE_WINDOW = 1000
-COUNT_CAP = 10_000
+#: The count stops here ("1,000+ articles").  On PostgreSQL a common word's count first
+#: builds the GIN bitmap of all its matches (about 27 ms for 400k at 1M articles), then
+#: visits heap rows until the cap: 10,000 visits cost as much again, 1,000 a tenth
+#: (中国 at 1M: 54.7 -> 37.4 ms CPU p95 per search, benchmarks/search_latency.py).
+COUNT_CAP = 1_000
 #: Facets count the newest this many matches (all of them when there are fewer).  On
 #: PostgreSQL a common word's newest matches are found by walking the key and
 #: de-TOASTing each row's tsvector (~10 µs): 5,000 matches of a word in 40 % of the

@@ -4,7 +4,7 @@ and queried with user input that is never query syntax.  SQLite and PostgreSQL."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from storage import search, search_queries
+from storage.bulk import BulkItem, bulk_record
 from storage.db import Database, DatabaseError, _alembic_config, open_database, open_readonly
 from storage.repository import Store
 from storage.search_queries import SearchFilters
@@ -166,3 +167,22 @@ def test_fts5_expression_quotes_everything() -> None:
     )
     expression, params = search.pg_tsquery(parse_query("军事 -台湾 侠"))
     assert ":q0" in expression and params == {"q0": "军事", "q1": "'侠':*", "q2": "台湾"}
+
+
+def test_the_count_stops_at_its_cap_and_says_so(db: Database) -> None:
+    """Exactly COUNT_CAP matches are counted exactly; one more is "COUNT_CAP+" (and so on both databases)."""
+    cap = search_queries.COUNT_CAP
+    seen = datetime(2024, 3, 1, tzinfo=UTC)
+    bulk_record(db, [BulkItem(make_article(f"https://cap.example/{i}", title=f"会见{i}", body=f"普京第{i}次会见。" * 3), seen)
+                     for i in range(cap)])
+    bulk_record(db, [BulkItem(make_article("https://cap.example/other", title="另一篇", body="与此无关的一篇文章。" * 3), seen)])
+
+    def counted(q: str) -> tuple[int | None, bool]:
+        with db.read_session() as session:
+            page = search_queries.search(session, SearchFilters(q=q, limit=10), with_count=True)
+        return page.total, page.total_capped
+
+    assert counted("普京") == (cap, False)
+    bulk_record(db, [BulkItem(make_article("https://cap.example/one-more", title="又一次", body="普京又一次会见。" * 3), seen)])
+    assert counted("普京") == (cap, True)
+    assert counted("无关") == (1, False)
