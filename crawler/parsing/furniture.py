@@ -31,15 +31,20 @@ _LINK_BOX_SHARE = 0.8
 # and skipping pure wrappers keeps this pass cheap on large pages.
 # (The text test goes first: most elements have no text of their own, and one test
 # rejects them where seventeen name tests would; a third less time, the same nodes.)
+# (``descendant::*`` rather than ``.//*``: the same elements in the same order, without
+# libxml2 building the descendant-or-self node set first.)
 _CANDIDATES = XPath(
-    ".//*[text()[normalize-space()]]"
+    "descendant::*[text()[normalize-space()]]"
     "[self::p or self::span or self::strong or self::small or self::a or self::div"
     " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
     " or self::em or self::b or self::label or self::aside or self::figure]"
 )
-# (The five embed prefixes are tried only on elements that have a data-e2e at all.)
+# (The five embed prefixes are tried only on elements that have a data-e2e at all; the
+# first predicate, implied by the second, rejects the many elements with none of the four
+# attributes in one cheap test.)
 _STRUCTURAL = XPath(
-    ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner') or starts-with(@id, 'end-of-')"
+    "descendant::*[@id or @href or @data-testid or @data-e2e]"
+    "[@data-testid='consentBanner' or starts-with(@id, 'consentBanner') or starts-with(@id, 'end-of-')"
     " or (@data-e2e and (starts-with(@data-e2e, 'instagram-embed') or starts-with(@data-e2e, 'twitter-embed')"
     " or starts-with(@data-e2e, 'youtube-embed') or starts-with(@data-e2e, 'facebook-embed')"
     " or starts-with(@data-e2e, 'tiktok-embed')))"
@@ -179,6 +184,7 @@ def strip(
         if element.getparent() is not None:
             _drop(element)
             removed += 1
+    rule, headings = _any_of(rules), _any_of(LIST_HEADINGS)
     parent_texts: dict[HtmlElement, str] = {}
     for element in _CANDIDATES(root):
         if element.getparent() is None or not isinstance(element.tag, str):
@@ -187,13 +193,44 @@ def strip(
         if len(raw) > _MAX_FURNITURE_CHARS * 3:  # cheap bound before normalising
             continue
         text = clean_line(raw)
-        if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text, parent_texts):
+        if not text or len(text) > _MAX_FURNITURE_CHARS:
             continue
-        if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):
+        # The rules first (rarely true), the whole-block test only for a match: the same
+        # elements go, without normalising the parent of every short span and link.
+        heading = lists and headings.search(text) is not None
+        if not heading and rule.search(text) is None:
+            continue
+        if not _whole_block(element, text, parent_texts):
+            continue
+        if heading:
             removed += _drop_list(element)
             parent_texts.clear()  # the tree may have changed: every remembered text may be stale
-        elif any(pattern.search(text) for pattern in rules):
+        else:
             _drop(element)
             parent_texts.clear()
             removed += 1
     return removed
+
+
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+_COMBINED: dict[tuple[re.Pattern[str], ...], re.Pattern[str]] = {}
+
+
+def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches where any of ``patterns`` does (searched once, not once each).
+
+    Each keeps its own flags in a scoped group (``(?i:…)``); anchors mean the same inside
+    an alternative.  The rules use no groups that could clash (checked when combined).
+    """
+    key = tuple(patterns)
+    combined = _COMBINED.get(key)
+    if combined is None:
+        parts = []
+        for pattern in key:
+            if pattern.groups:
+                raise ValueError(f"furniture rule {pattern.pattern!r} has a capturing group")
+            flags = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
+            parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+        # An empty rule set matches nothing.
+        combined = _COMBINED[key] = re.compile("|".join(parts) or r"(?!)")
+    return combined
