@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from crawler.parsing.cleaning import any_of
 from crawler.parsing.text import clean_line
 
 # Elements long enough to be article text are never furniture by these rules.
@@ -184,7 +185,7 @@ def strip(
         if element.getparent() is not None:
             _drop(element)
             removed += 1
-    rule, headings = _any_of(rules), _any_of(LIST_HEADINGS)
+    rule, headings = any_of(rules), any_of(LIST_HEADINGS)
     parent_texts: dict[HtmlElement, str] = {}
     for element in _CANDIDATES(root):
         if element.getparent() is None or not isinstance(element.tag, str):
@@ -197,8 +198,8 @@ def strip(
             continue
         # The rules first (rarely true), the whole-block test only for a match: the same
         # elements go, without normalising the parent of every short span and link.
-        heading = lists and headings.search(text) is not None
-        if not heading and rule.search(text) is None:
+        heading = lists and headings(text)
+        if not heading and not rule(text):
             continue
         if not _whole_block(element, text, parent_texts):
             continue
@@ -211,26 +212,3 @@ def strip(
             removed += 1
     return removed
 
-
-_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
-_COMBINED: dict[tuple[re.Pattern[str], ...], re.Pattern[str]] = {}
-
-
-def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
-    """One pattern that matches where any of ``patterns`` does (searched once, not once each).
-
-    Each keeps its own flags in a scoped group (``(?i:…)``); anchors mean the same inside
-    an alternative.  The rules use no groups that could clash (checked when combined).
-    """
-    key = tuple(patterns)
-    combined = _COMBINED.get(key)
-    if combined is None:
-        parts = []
-        for pattern in key:
-            if pattern.groups:
-                raise ValueError(f"furniture rule {pattern.pattern!r} has a capturing group")
-            flags = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
-            parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
-        # An empty rule set matches nothing.
-        combined = _COMBINED[key] = re.compile("|".join(parts) or r"(?!)")
-    return combined
