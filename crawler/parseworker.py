@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -81,6 +82,9 @@ def worker_main(tasks: Connection, lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_forkserver()
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
+    # The parsers' modules and tables live as long as the worker: frozen, the collector's
+    # full passes skip them (as the crawl process does during a run, newswatch.runs).
+    gc.freeze()
     # Start-up (imports, unpickling) is not parse time: the deadline starts after this.
     tasks.send(READY)
     while True:

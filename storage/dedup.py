@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from storage import similarity
@@ -35,27 +36,31 @@ class Match:
     similarity: float
 
 
+# The two lookups every new article makes, built once on the Core tables: the same SQL
+# and rows as the ORM attributes gave, without building and compiling them per page.
+_ARTICLES = cast(Table, ArticleRecord.__table__)
+_BANDS = cast(Table, MinhashBand.__table__)
+_EXACT_COPY = (
+    select(_ARTICLES.c.id, _ARTICLES.c.duplicate_of)
+    .where(_ARTICLES.c.body_hash == bindparam("body_hash"), _ARTICLES.c.id != bindparam("article_id"))
+    .order_by(_ARTICLES.c.id)
+    .limit(1)
+)
+_SHARING_BANDS = select(_BANDS.c.article_id).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)))
+
+
 def find_original(
     session: Session, article_id: int, fp: Fingerprint, policy: DedupPolicy
 ) -> Match | None:
     """The earliest record of the same story as ``article_id``, if any."""
-    exact = session.execute(
-        select(ArticleRecord.id, ArticleRecord.duplicate_of)
-        .where(ArticleRecord.body_hash == fp.body_hash, ArticleRecord.id != article_id)
-        .order_by(ArticleRecord.id)
-        .limit(1)
-    ).first()
+    exact = session.execute(_EXACT_COPY, {"body_hash": fp.body_hash, "article_id": article_id}).first()
     if exact is not None:
         return Match(exact.duplicate_of or exact.id, 1.0)
     if not fp.band_keys or fp.signature_bytes is None:
         return None
     # A plain indexed lookup, counted here: with a GROUP BY in SQL, SQLite prefers
     # the article_id index and scans the whole table.
-    shared = Counter(
-        session.scalars(
-            select(MinhashBand.article_id).where(MinhashBand.key.in_(fp.band_keys))
-        )
-    )
+    shared = Counter(session.scalars(_SHARING_BANDS, {"keys": list(fp.band_keys)}))
     shared.pop(article_id, None)
     candidate_ids = [cid for cid, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:50]]
     if not candidate_ids:

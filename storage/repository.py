@@ -353,23 +353,31 @@ def _serialise_same_story(session: Session, fingerprint: dedup.Fingerprint) -> N
     session.execute(_ADVISORY_LOCKS, {"keys": sorted(keys)})
 
 
+_ARTICLES = cast(Table, ArticleRecord.__table__)
+
+
 def _lock_article(session: Session, canonical: str) -> Row[int, str, str, int, int | None, float | None, str] | None:
     """The few columns a sighting needs, row-locked: never the body, which is large."""
-    # FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite
-    # writers are already serialised by BEGIN IMMEDIATE and ignore the clause.
-    return session.execute(
-        select(
-            ArticleRecord.id,
-            ArticleRecord.content_hash,
-            ArticleRecord.outlet,
-            ArticleRecord.version_count,
-            ArticleRecord.duplicate_of,
-            ArticleRecord.similarity,
-            ArticleRecord.lifecycle,
-        )
-        .where(ArticleRecord.canonical_url == canonical)
-        .with_for_update()
-    ).first()
+    return session.execute(_LOCK_ARTICLE, {"canonical": canonical}).first()
+
+
+# FOR UPDATE serialises concurrent edits of one article on PostgreSQL; SQLite writers
+# are already serialised by BEGIN IMMEDIATE and ignore the clause.  Built once, on the
+# Core table (the same SQL and row as the ORM attributes gave, without the ORM's
+# per-call statement building and compilation context: it ran once per page).
+_LOCK_ARTICLE = (
+    select(
+        _ARTICLES.c.id,
+        _ARTICLES.c.content_hash,
+        _ARTICLES.c.outlet,
+        _ARTICLES.c.version_count,
+        _ARTICLES.c.duplicate_of,
+        _ARTICLES.c.similarity,
+        _ARTICLES.c.lifecycle,
+    )
+    .where(_ARTICLES.c.canonical_url == bindparam("canonical"))
+    .with_for_update()
+)
 
 
 def _update_article(session: Session, article_id: int, **values: Any) -> None:
@@ -443,23 +451,27 @@ def _add_version(
     now: datetime,
     **classification: Any,
 ) -> None:
-    session.add(
-        ArticleVersion(
+    # A Core INSERT with exactly the columns the ORM object would have set (unset ones
+    # stay NULL, an explicit None in a JSON column is stored as the ORM stores it): the
+    # unit of work's flush of one object cost more than the insert.
+    session.execute(
+        _table(ArticleVersion).insert(),
+        {
             **classification,
-            article_id=article_id,
-            version=version,
-            url=article.url,
-            title=article.title,
-            published_at=article.published_at,
-            author=article.author,
-            language=article.language,
-            body=article.body,
-            extra=article.extra,
-            content_hash=article.content_hash,
-            fetched_at=_parse_time(article.fetched_at),
-            recorded_at=now,
-            run_id=run_id,
-        )
+            "article_id": article_id,
+            "version": version,
+            "url": article.url,
+            "title": article.title,
+            "published_at": article.published_at,
+            "author": article.author,
+            "language": article.language,
+            "body": article.body,
+            "extra": article.extra,
+            "content_hash": article.content_hash,
+            "fetched_at": _parse_time(article.fetched_at),
+            "recorded_at": now,
+            "run_id": run_id,
+        },
     )
 
 
@@ -490,10 +502,9 @@ def _add_sighting(
     url: str,
     now: datetime,
 ) -> None:
-    session.add(
-        Sighting(
-            run_id=run_id, article_id=article_id, version=version, outcome=outcome, url=url, seen_at=now
-        )
+    session.execute(
+        _table(Sighting).insert(),
+        {"run_id": run_id, "article_id": article_id, "version": version, "outcome": outcome, "url": url, "seen_at": now},
     )
 
 

@@ -8,7 +8,7 @@ outlet module lists its own patterns; the helpers here apply them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 # One or more CSS rules on a line: "#id .cls { max-width: 667px; } img { … }".
 _CSS_RULE = re.compile(r"^(?:\s*[^{}\n]{1,200}\{[^{}\n]*:[^{}\n]*\}\s*)+$")
@@ -43,9 +43,38 @@ def matches(line: str, patterns: Iterable[re.Pattern[str]]) -> bool:
     return any(pattern.search(line) for pattern in patterns)
 
 
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+_COMBINED: dict[tuple[re.Pattern[str], ...], Callable[[str], bool]] = {}
+
+
+def any_of(patterns: Sequence[re.Pattern[str]]) -> Callable[[str], bool]:
+    """A test equal to ``matches(text, patterns)`` that searches the text once, not once per pattern.
+
+    The patterns become one alternation, each keeping its own flags in a scoped group
+    (``(?i:…)``); anchors mean the same inside an alternative.  Patterns with groups
+    (whose numbers or names could clash when joined) are searched one by one, as before.
+    Rule sets are few and fixed, so each is combined once and kept.
+    """
+    key = tuple(patterns)
+    test = _COMBINED.get(key)
+    if test is None:
+        if any(pattern.groups for pattern in key):
+            test = lambda text: matches(text, key)  # noqa: E731
+        else:
+            parts = []
+            for pattern in key:
+                flags = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
+                parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+            search = re.compile("|".join(parts)).search if parts else None
+            test = (lambda text: search(text) is not None) if search else (lambda text: False)
+        test = _COMBINED.setdefault(key, test)
+    return test
+
+
 def drop(lines: Iterable[str], patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """Lines that match none of ``patterns`` (and are not CSS)."""
-    return [line for line in lines if not is_css(line) and not matches(line, patterns)]
+    furniture = any_of(patterns)
+    return [line for line in lines if not is_css(line) and not furniture(line)]
 
 
 def cut_at(
@@ -56,8 +85,9 @@ def cut_at(
     A marker within the first ``keep_min`` lines is ignored: a list heading is
     never the first thing in an article, so there it is article text.
     """
+    marker = any_of(markers)
     for index, line in enumerate(lines):
-        if index >= keep_min and matches(line, markers):
+        if index >= keep_min and marker(line):
             return list(lines[:index])
     return list(lines)
 

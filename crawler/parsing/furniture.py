@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from crawler.parsing.cleaning import any_of
 from crawler.parsing.text import clean_line
 
 # Elements long enough to be article text are never furniture by these rules.
@@ -31,15 +32,20 @@ _LINK_BOX_SHARE = 0.8
 # and skipping pure wrappers keeps this pass cheap on large pages.
 # (The text test goes first: most elements have no text of their own, and one test
 # rejects them where seventeen name tests would; a third less time, the same nodes.)
+# (``descendant::*`` rather than ``.//*``: the same elements in the same order, without
+# libxml2 building the descendant-or-self node set first.)
 _CANDIDATES = XPath(
-    ".//*[text()[normalize-space()]]"
+    "descendant::*[text()[normalize-space()]]"
     "[self::p or self::span or self::strong or self::small or self::a or self::div"
     " or self::section or self::li or self::h2 or self::h3 or self::h4 or self::button"
     " or self::em or self::b or self::label or self::aside or self::figure]"
 )
-# (The five embed prefixes are tried only on elements that have a data-e2e at all.)
+# (The five embed prefixes are tried only on elements that have a data-e2e at all; the
+# first predicate, implied by the second, rejects the many elements with none of the four
+# attributes in one cheap test.)
 _STRUCTURAL = XPath(
-    ".//*[@data-testid='consentBanner' or starts-with(@id, 'consentBanner') or starts-with(@id, 'end-of-')"
+    "descendant::*[@id or @href or @data-testid or @data-e2e]"
+    "[@data-testid='consentBanner' or starts-with(@id, 'consentBanner') or starts-with(@id, 'end-of-')"
     " or (@data-e2e and (starts-with(@data-e2e, 'instagram-embed') or starts-with(@data-e2e, 'twitter-embed')"
     " or starts-with(@data-e2e, 'youtube-embed') or starts-with(@data-e2e, 'facebook-embed')"
     " or starts-with(@data-e2e, 'tiktok-embed')))"
@@ -230,6 +236,7 @@ def strip(
         if element.getparent() is not None:
             _drop(element)
             removed += 1
+    rule, headings = any_of(rules), any_of(LIST_HEADINGS)
     parent_texts: dict[HtmlElement, str] = {}
     for element in _CANDIDATES(root):
         if element.getparent() is None or not isinstance(element.tag, str):
@@ -238,13 +245,21 @@ def strip(
         if len(raw) > _MAX_FURNITURE_CHARS * 3:  # cheap bound before normalising
             continue
         text = clean_line(raw)
-        if not text or len(text) > _MAX_FURNITURE_CHARS or not _whole_block(element, text, parent_texts):
+        if not text or len(text) > _MAX_FURNITURE_CHARS:
             continue
-        if lists and any(pattern.search(text) for pattern in LIST_HEADINGS):
+        # The rules first (rarely true), the whole-block test only for a match: the same
+        # elements go, without normalising the parent of every short span and link.
+        heading = lists and headings(text)
+        if not heading and not rule(text):
+            continue
+        if not _whole_block(element, text, parent_texts):
+            continue
+        if heading:
             removed += _drop_list(element)
             parent_texts.clear()  # the tree may have changed: every remembered text may be stale
-        elif any(pattern.search(text) for pattern in rules):
+        else:
             _drop(element)
             parent_texts.clear()
             removed += 1
     return removed
+

@@ -115,7 +115,11 @@ def _check_text(text: str) -> None:
 def _rfind_any_case(text: str, needle: str) -> int:
     # Searching back from the end in lower and upper case is far cheaper than
     # lower-casing a 3 MB page; mixed-case tags ("<Script") are not worth a copy.
-    return max(text.rfind(needle), text.rfind(needle.upper()))
+    # The upper-case form matters only after the last lower-case one: searching just
+    # that part gives the same maximum without scanning the whole page for "<SCRIPT",
+    # which most pages never contain.
+    lower = text.rfind(needle)
+    return max(lower, text.rfind(needle.upper(), lower + 1))
 
 
 def truncation_reason(html: str) -> str | None:

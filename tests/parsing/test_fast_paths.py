@@ -1,0 +1,115 @@
+"""The parsers' fast paths give exactly what the plain code they replace gave.
+
+Each speed-up in the parse path (issue 14) stands in for a simpler expression; these
+tests hold them to it on edge cases and on real saved pages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from lxml import etree
+from trafilatura.utils import load_html, repair_faulty_html
+
+from crawler.parsing import RawPage, cleaning, furniture
+from crawler.parsing.html import _load_html, _repair
+from crawler.parsing.portal import _CUT, _FURNITURE
+from crawler.parsing.snapshot import _CONTROLS, _rfind_any_case, read_snapshot
+from tests.support.parser_cases import CORPUS
+
+
+def _same_tree(ours: etree._Element | None, theirs: etree._Element | None) -> bool:
+    if ours is None or theirs is None:
+        return ours is theirs
+    return bool(etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode"))
+
+
+EDGE_DOCUMENTS = [
+    "<html><head><meta charset='gbk'><title>标题</title></head><body><p>正文，中文。</p></body></html>",
+    "<!DOCTYPE html>\n<html><body><p>after a doctype</p></body></html>",
+    "<html/>\n<body><p>self-closing html</p></body>",
+    "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x.dtd'/>\n<html lang=zh />\n<body><p>both repairs</p></body>",
+    "<!doctype html/>",  # a doctype and no line break: the repair adds one
+    "<?xml version='1.0' encoding='gb2312'?><html><body><p>declared</p></body></html>",
+    "<p>a lone block, no html</p>",  # dubious: trafilatura rejects it
+    "<div><p>one</p><p>two</p></div>",
+    "<html><body><p>lone surrogate \ud800 here</p></body></html>",  # not UTF-8 encodable
+    "<html><body><p>control \x0c and \ufffe characters</p></body></html>",
+    "",
+    "   ",
+    "<html><body>" + "<div>" * 300 + "deep" + "</div>" * 300 + "</body></html>",
+]
+
+
+@pytest.mark.parametrize("content", EDGE_DOCUMENTS)
+def test_our_html_loader_gives_trafilaturas_tree(content: str) -> None:
+    assert _same_tree(_load_html(content), load_html(content))
+    # As a snapshot's text: read_snapshot removes the control characters first.
+    snapshot_text = _CONTROLS.sub("", content)
+    assert _same_tree(_load_html(snapshot_text, controls_removed=True), load_html(snapshot_text))
+    beginning = snapshot_text[:50].lower()
+    assert _repair(snapshot_text, beginning, controls_removed=True) == repair_faulty_html(snapshot_text, beginning)
+
+
+def _saved_html_pages(limit: int = 60) -> list[str]:
+    pages = []
+    for path in sorted((CORPUS / "pages").glob("*/*.html"))[: limit * 2]:
+        if ".expected" in path.name:
+            continue
+        page = RawPage(url="https://example.invalid/a", body=path.read_bytes(), outlet="x",
+                       fetched_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+        snapshot = read_snapshot(page)
+        if snapshot.form == "html":
+            pages.append(snapshot.content)
+    return pages[:limit]
+
+
+@pytest.mark.skipif(not (CORPUS / "pages").is_dir(), reason="the shared corpus is not beside the checkout")
+def test_our_html_loader_gives_trafilaturas_tree_on_saved_pages() -> None:
+    pages = _saved_html_pages()
+    assert len(pages) >= 30
+    for content in pages:
+        assert _same_tree(_load_html(content), load_html(content))
+        assert _same_tree(_load_html(content, controls_removed=True), load_html(content))
+
+
+RULE_SETS = [
+    furniture.COMMON,
+    (*furniture.COMMON, *furniture.PROMO),
+    furniture.LIST_HEADINGS,
+    furniture.RFI_DATES,
+    _CUT,
+    _FURNITURE,
+    cleaning.COMMON_FURNITURE,
+    (),
+]
+LINES = [
+    "", "分享到：", "share", "SHARE THIS", "Copyright © 2024", "版权所有", "点个赞吧!", "往期推荐",
+    "往期推荐：", "相关新闻", "正文", "张三 摄", "图源：新华社", "Accept all cookies.", "请点击“接受并继续”。",
+    "一句话提到接受并继续和别的", "发表时间： 06/02/2022 - 13:48", "7 分钟", "【纠错】【打印】", "】", "Play Video",
+    "广告 某品牌新品上市", "普通的一段新闻正文，没有任何特别之处。", "跳过 Instagram 帖子", "Instagram 帖子结束",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rules", RULE_SETS, ids=range(len(RULE_SETS)))
+def test_a_combined_rule_set_matches_where_any_of_its_rules_does(rules: tuple[re.Pattern[str], ...]) -> None:
+    test = cleaning.any_of(rules)
+    for line in LINES:
+        assert test(line) == cleaning.matches(line, rules), line
+
+
+def test_a_rule_set_with_groups_is_searched_rule_by_rule() -> None:
+    rules = (re.compile(r"^(a)\1$"), re.compile(r"^(?P<x>b)$", re.IGNORECASE))
+    test = cleaning.any_of(rules)
+    assert test("aa") and test("B") and not test("ab")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "<script", "<SCRIPT", "<script x <SCRIPT", "<SCRIPT x <script", "</script><SCRIPT", "no tags", "<Script"],
+)
+def test_the_case_insensitive_search_from_the_end_finds_the_last_of_either_case(text: str) -> None:
+    for needle in ("<script", "</script"):
+        assert _rfind_any_case(text, needle) == max(text.rfind(needle), text.rfind(needle.upper()))
