@@ -100,7 +100,7 @@ def _from_next_data(page_data: dict[str, Any]) -> tuple[str | None, list[str], d
 
 def parse(page: RawPage) -> Article:
     snapshot = read_snapshot(page)
-    document = load_document(snapshot.content, fragment=snapshot.form != "html", controls_removed=True)
+    document = load_document(snapshot.content, fragment=snapshot.form != "html")
     # Read before the furniture pass, which removes <time> elements from the text.
     stamped = parse_iso(_TIME(document.tree))
     updated = _UPDATED_LINE.search(_UPDATED(document.tree))

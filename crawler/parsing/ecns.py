@@ -119,7 +119,7 @@ def _html_byline(
 
 
 def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
-    document = load_document(snapshot.content, fragment=snapshot.form == "fragment", controls_removed=True)
+    document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
     if snapshot.form == "html":
         refuse_non_article(document)
     furniture.strip(document.tree, lists=True)

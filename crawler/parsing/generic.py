@@ -135,7 +135,7 @@ def draft_from_html(
 
 def parse_document(page: RawPage, snapshot: Snapshot) -> Article:
     if snapshot.form in ("html", "fragment"):
-        document = load_document(snapshot.content, fragment=snapshot.form == "fragment", controls_removed=True)
+        document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
         page_kind = kind.refuse_non_article(document) if snapshot.form == "html" else kind.ARTICLE
         furniture.strip(document.tree, (*furniture.COMMON, *furniture.PROMO), lists=True)
         lines = extract_lines(document.tree)

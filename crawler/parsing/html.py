@@ -17,14 +17,7 @@ from typing import Any
 import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement, fromstring
-from trafilatura.utils import (
-    DOCTYPE_TAG,
-    FAULTY_HTML,
-    HTML_PARSER,
-    is_dubious_html,
-    load_html,
-    repair_faulty_html,
-)
+from trafilatura.utils import HTML_PARSER, is_dubious_html, load_html, repair_faulty_html
 
 from crawler.parsing.page import ParseError
 from crawler.parsing.text import clean_line
@@ -129,7 +122,7 @@ def wrap_fragment(fragment: str) -> str:
     return f"<html><body><div>{fragment}</div></body></html>"
 
 
-def _load_html(content: str, *, controls_removed: bool = False) -> HtmlElement | None:
+def _load_html(content: str) -> HtmlElement | None:
     """``trafilatura.utils.load_html(content)``, parsing the page's UTF-8 bytes.
 
     trafilatura hands libxml2 the Python string, which lxml passes in a wide encoding
@@ -141,7 +134,7 @@ def _load_html(content: str, *, controls_removed: bool = False) -> HtmlElement |
     """
     beginning = content[:50].lower()
     try:
-        data = _repair(content, beginning, controls_removed=controls_removed).encode("utf-8")
+        data = repair_faulty_html(content, beginning).encode("utf-8")
         tree = fromstring(data, parser=HTML_PARSER)
     except Exception:  # whatever it is, trafilatura's path meets it as before
         return load_html(content)
@@ -150,37 +143,9 @@ def _load_html(content: str, *, controls_removed: bool = False) -> HtmlElement |
     return tree
 
 
-# What INVALID_XML_CHARS can still find in text read_snapshot cleaned of control characters.
-_LEFT_AFTER_SNAPSHOT = ("\x0c", "\ufffe", "\uffff")
-
-
-def _repair(html: str, beginning: str, *, controls_removed: bool) -> str:
-    """``repair_faulty_html``, without its whole-page character scan where it cannot find anything.
-
-    Its first step deletes INVALID_XML_CHARS; in a snapshot's text (``controls_removed``)
-    only three of them can be left, and three substring tests are far cheaper than the
-    regular expression over 200,000 characters.  The other two steps are trafilatura's,
-    line for line (tests/parsing/test_fast_paths.py compares the results).
-    """
-    if not controls_removed or any(char in html for char in _LEFT_AFTER_SNAPSHOT):
-        return repair_faulty_html(html, beginning)
-    if "doctype" in beginning:
-        firstline, _, rest = html.partition("\n")
-        html = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
-    for line in html[:4096].splitlines()[:4]:
-        if "<html" in line and line.endswith("/>"):
-            html = FAULTY_HTML.sub(r"\1>", html, count=1)
-            break
-    return html
-
-
-def load_document(content: str, *, fragment: bool = False, controls_removed: bool = False) -> HtmlDocument:
-    """Parse once (with trafilatura's own parser settings) and read the metadata.
-
-    ``controls_removed``: ``content`` is a snapshot's text (``read_snapshot`` removed its
-    control characters), which spares one scan of the whole page.
-    """
-    tree = _load_html(wrap_fragment(content) if fragment else content, controls_removed=controls_removed)
+def load_document(content: str, *, fragment: bool = False) -> HtmlDocument:
+    """Parse once (with trafilatura's own parser settings) and read the metadata."""
+    tree = _load_html(wrap_fragment(content) if fragment else content)
     if tree is None:
         raise ParseError("not HTML: the parser found no document")
     canonical = _CANONICAL(tree)

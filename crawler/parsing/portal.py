@@ -128,7 +128,7 @@ def _date_near_headline(document: HtmlDocument) -> str | None:
 
 
 def _from_html(page: RawPage, snapshot: Snapshot) -> Article:
-    document = load_document(snapshot.content, fragment=snapshot.form == "fragment", controls_removed=True)
+    document = load_document(snapshot.content, fragment=snapshot.form == "fragment")
     if snapshot.form == "html":
         refuse_non_article(document)
     layout = portal_layout.scan(document, page_url(page, snapshot))

@@ -45,7 +45,7 @@ _FURNITURE = (
 def parse(page: RawPage) -> Article:
     snapshot = read_snapshot(page)
     fragment = snapshot.form != "html"
-    document = load_document(snapshot.content, fragment=fragment, controls_removed=True)
+    document = load_document(snapshot.content, fragment=fragment)
     if not fragment:
         refuse_non_article(document)
     body = document.tree if fragment else next(iter(_BODY(document.tree)), None)

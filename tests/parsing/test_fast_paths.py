@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
-from trafilatura.utils import load_html, repair_faulty_html
+from trafilatura.utils import load_html
 
 from crawler.parsing import RawPage, cleaning, furniture
-from crawler.parsing.html import _load_html, _repair
+from crawler.parsing.html import _load_html
 from crawler.parsing.portal import _CUT, _FURNITURE
-from crawler.parsing.snapshot import _CONTROLS, _rfind_any_case, read_snapshot
+from crawler.parsing.snapshot import _rfind_any_case, read_snapshot
 from tests.support.parser_cases import CORPUS
 
 
@@ -30,8 +30,6 @@ EDGE_DOCUMENTS = [
     "<html><head><meta charset='gbk'><title>标题</title></head><body><p>正文，中文。</p></body></html>",
     "<!DOCTYPE html>\n<html><body><p>after a doctype</p></body></html>",
     "<html/>\n<body><p>self-closing html</p></body>",
-    "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x.dtd'/>\n<html lang=zh />\n<body><p>both repairs</p></body>",
-    "<!doctype html/>",  # a doctype and no line break: the repair adds one
     "<?xml version='1.0' encoding='gb2312'?><html><body><p>declared</p></body></html>",
     "<p>a lone block, no html</p>",  # dubious: trafilatura rejects it
     "<div><p>one</p><p>two</p></div>",
@@ -46,11 +44,6 @@ EDGE_DOCUMENTS = [
 @pytest.mark.parametrize("content", EDGE_DOCUMENTS)
 def test_our_html_loader_gives_trafilaturas_tree(content: str) -> None:
     assert _same_tree(_load_html(content), load_html(content))
-    # As a snapshot's text: read_snapshot removes the control characters first.
-    snapshot_text = _CONTROLS.sub("", content)
-    assert _same_tree(_load_html(snapshot_text, controls_removed=True), load_html(snapshot_text))
-    beginning = snapshot_text[:50].lower()
-    assert _repair(snapshot_text, beginning, controls_removed=True) == repair_faulty_html(snapshot_text, beginning)
 
 
 def _saved_html_pages(limit: int = 60) -> list[str]:
@@ -72,7 +65,6 @@ def test_our_html_loader_gives_trafilaturas_tree_on_saved_pages() -> None:
     assert len(pages) >= 30
     for content in pages:
         assert _same_tree(_load_html(content), load_html(content))
-        assert _same_tree(_load_html(content, controls_removed=True), load_html(content))
 
 
 RULE_SETS = [
