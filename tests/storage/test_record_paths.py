@@ -143,6 +143,8 @@ def test_a_page_answered_again_after_its_takedown_is_restored_and_live(store: St
 
 
 def _wait_for(db_url_engine, condition_sql: str, what: str) -> None:  # noqa: ANN001
+    # The conditions look at this test's database only: tests running beside it on other
+    # databases of the same server may be waiting on locks of their own.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with db_url_engine.connect() as connection:
@@ -179,10 +181,12 @@ def test_a_writer_that_loses_the_insert_race_records_a_sighting_of_the_winner(pg
         engine = store.db.engine
         first = threading.Thread(target=write, args=("first",))
         first.start()
-        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'", "the first writer to wait")
+        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND wait_event = 'advisory'", "the first writer to wait")
         second = threading.Thread(target=write, args=("second",))
         second.start()
-        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'transactionid'",
+        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND wait_event = 'transactionid'",
                   "the second writer's INSERT to wait on the first's row")
     finally:
         gate.rollback()
