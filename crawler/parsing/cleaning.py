@@ -47,13 +47,53 @@ _INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (r
 _COMBINED: dict[tuple[re.Pattern[str], ...], Callable[[str], bool]] = {}
 
 
-def any_of(patterns: Sequence[re.Pattern[str]]) -> Callable[[str], bool]:
-    """A test equal to ``matches(text, patterns)`` that searches the text once, not once per pattern.
+def anchored_at_start(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` can match only at position 0: every top-level branch begins with ``^``.
 
-    The patterns become one alternation, each keeping its own flags in a scoped group
-    (``(?i:…)``); anchors mean the same inside an alternative.  Patterns with groups
-    (whose numbers or names could clash when joined) are searched one by one, as before.
-    Rule sets are few and fixed, so each is combined once and kept.
+    Conservative: ``False`` whenever unsure (MULTILINE or VERBOSE, inline flags first).
+    """
+    source = pattern.pattern
+    if pattern.flags & (re.MULTILINE | re.VERBOSE) or not source.startswith("^"):
+        return False
+    depth, i = 0, 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":  # a class: "|", "(" and ")" inside are literal
+            i += 2 if source.startswith("^", i + 1) else 1
+            i += 1 if source.startswith("]", i) else 0
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0 and not source.startswith("^", i + 1):
+            return False
+        i += 1
+    return True
+
+
+def _alternation(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    parts = []
+    for pattern in patterns:
+        flags = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
+        parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def any_of(patterns: Sequence[re.Pattern[str]]) -> Callable[[str], bool]:
+    """A test equal to ``matches(text, patterns)``, cheaper than searching rule by rule.
+
+    Most rules are anchored (``^…``): they are joined into one alternation, each keeping
+    its own flags in a scoped group (``(?i:…)``), and tried once at the start of the text.
+    The unanchored rules are searched one by one: joined with anchored ones, the regex
+    engine would try every branch at every position (three times the cost), and alone
+    each keeps its own literal-prefix scan.  Patterns with groups (whose numbers or names
+    could clash when joined) are searched one by one, as before.  Rule sets are few and
+    fixed, so each is combined once and kept.
     """
     key = tuple(patterns)
     test = _COMBINED.get(key)
@@ -61,12 +101,15 @@ def any_of(patterns: Sequence[re.Pattern[str]]) -> Callable[[str], bool]:
         if any(pattern.groups for pattern in key):
             test = lambda text: matches(text, key)  # noqa: E731
         else:
-            parts = []
-            for pattern in key:
-                flags = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
-                parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
-            search = re.compile("|".join(parts)).search if parts else None
-            test = (lambda text: search(text) is not None) if search else (lambda text: False)
+            anchored = _alternation([pattern for pattern in key if anchored_at_start(pattern)])
+            start = anchored.match if anchored else None
+            searches = tuple(pattern.search for pattern in key if not anchored_at_start(pattern))
+
+            def test(text: str) -> bool:
+                return (start is not None and start(text) is not None) or any(
+                    search(text) is not None for search in searches
+                )
+
         test = _COMBINED.setdefault(key, test)
     return test
 

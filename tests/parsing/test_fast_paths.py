@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html
 
-from crawler.parsing import RawPage, cleaning, furniture
+from crawler.parsing import RawPage, bbc, cleaning, ecns, furniture, portal, rfi, wechat
 from crawler.parsing.html import _load_html
 from crawler.parsing.portal import _CUT, _FURNITURE
 from crawler.parsing.snapshot import _rfind_any_case, read_snapshot
@@ -75,6 +75,13 @@ RULE_SETS = [
     _CUT,
     _FURNITURE,
     cleaning.COMMON_FURNITURE,
+    ecns._FURNITURE,
+    ecns._CUT,
+    bbc._FURNITURE,
+    rfi._FURNITURE,
+    wechat._FURNITURE,
+    wechat._TRAILER,
+    (re.compile("^a|b"), re.compile(r"^[|]c$"), re.compile("^d", re.MULTILINE), re.compile(r"^(?:e|f)\|g")),
     (),
 ]
 LINES = [
@@ -82,6 +89,8 @@ LINES = [
     "往期推荐：", "相关新闻", "正文", "张三 摄", "图源：新华社", "Accept all cookies.", "请点击“接受并继续”。",
     "一句话提到接受并继续和别的", "发表时间： 06/02/2022 - 13:48", "7 分钟", "【纠错】【打印】", "】", "Play Video",
     "广告 某品牌新品上市", "普通的一段新闻正文，没有任何特别之处。", "跳过 Instagram 帖子", "Instagram 帖子结束",
+    "正文 分享到：", "长按识别二维码关注", "xb", "a", "|c", "x\nd", "e|g", "f|gh", "eg", "新华社记者 张三 摄）",
+    "WANG QIAN/CHINA DAILY", "[Photo by Li Hua]", "Home >> World", "http://www.china.org.cn/opinion/x.htm",
 ]  # fmt: skip
 
 
@@ -90,6 +99,29 @@ def test_a_combined_rule_set_matches_where_any_of_its_rules_does(rules: tuple[re
     test = cleaning.any_of(rules)
     for line in LINES:
         assert test(line) == cleaning.matches(line, rules), line
+
+
+@pytest.mark.parametrize(
+    ("pattern", "anchored"),
+    [
+        (re.compile("^a"), True),
+        (re.compile("^a|^b"), True),
+        (re.compile("^(?:a|b)c$"), True),
+        (re.compile(r"^[|(]a"), True),
+        (re.compile(r"^[]|]a"), True),
+        (re.compile(r"^a\|b"), True),
+        (re.compile("^a|b"), False),  # the second branch may match anywhere
+        (re.compile(r"^[^|]|x"), False),
+        (re.compile("a"), False),
+        (re.compile("(?i)^a"), False),  # unsure: treated as unanchored
+        (re.compile("^a", re.MULTILINE), False),  # "^" after every newline
+        (re.compile("^ a", re.VERBOSE), False),
+    ],
+)
+def test_a_rule_counts_as_anchored_only_when_it_can_match_nowhere_but_the_start(
+    pattern: re.Pattern[str], anchored: bool
+) -> None:
+    assert cleaning.anchored_at_start(pattern) is anchored
 
 
 def test_a_rule_set_with_groups_is_searched_rule_by_rule() -> None:
