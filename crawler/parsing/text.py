@@ -13,11 +13,19 @@ _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # Control characters (an ``&#27;`` entity, a NUL) are never text: removed, not kept.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Either of the two: one search tells whether the two substitutions can change anything.
+_CONTROL_OR_ZERO_WIDTH = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean_line(line: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
-    line = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", _CONTROL.sub(" ", line)))
+    # The usual line has neither kind of character (and NFC never makes one): one scan
+    # instead of two substitutions, and no NFC copy of a line that is already NFC.
+    if _CONTROL_OR_ZERO_WIDTH.search(line) is None:
+        if not unicodedata.is_normalized("NFC", line):
+            line = unicodedata.normalize("NFC", line)
+    else:
+        line = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", _CONTROL.sub(" ", line)))
     return _INLINE_SPACE.sub(" ", line).strip()
 
 

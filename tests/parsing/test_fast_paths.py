@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html
 
-from crawler.parsing import RawPage, bbc, cleaning, ecns, furniture, portal, rfi, wechat
+from crawler.parsing import RawPage, bbc, cleaning, ecns, furniture, rfi, wechat
 from crawler.parsing.html import _load_html
 from crawler.parsing.portal import _CUT, _FURNITURE
 from crawler.parsing.snapshot import _rfind_any_case, read_snapshot
@@ -23,7 +23,9 @@ from tests.support.parser_cases import CORPUS
 def _same_tree(ours: etree._Element | None, theirs: etree._Element | None) -> bool:
     if ours is None or theirs is None:
         return ours is theirs
-    return bool(etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode"))
+    return bool(
+        etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
+    )
 
 
 EDGE_DOCUMENTS = [
@@ -59,7 +61,9 @@ def _saved_html_pages(limit: int = 60) -> list[str]:
     return pages[:limit]
 
 
-@pytest.mark.skipif(not (CORPUS / "pages").is_dir(), reason="the shared corpus is not beside the checkout")
+@pytest.mark.skipif(
+    not (CORPUS / "pages").is_dir(), reason="the shared corpus is not beside the checkout"
+)
 def test_our_html_loader_gives_trafilaturas_tree_on_saved_pages() -> None:
     pages = _saved_html_pages()
     assert len(pages) >= 30
@@ -81,7 +85,12 @@ RULE_SETS = [
     rfi._FURNITURE,
     wechat._FURNITURE,
     wechat._TRAILER,
-    (re.compile("^a|b"), re.compile(r"^[|]c$"), re.compile("^d", re.MULTILINE), re.compile(r"^(?:e|f)\|g")),
+    (
+        re.compile("^a|b"),
+        re.compile(r"^[|]c$"),
+        re.compile("^d", re.MULTILINE),
+        re.compile(r"^(?:e|f)\|g"),
+    ),
     (),
 ]
 LINES = [
@@ -95,7 +104,9 @@ LINES = [
 
 
 @pytest.mark.parametrize("rules", RULE_SETS, ids=range(len(RULE_SETS)))
-def test_a_combined_rule_set_matches_where_any_of_its_rules_does(rules: tuple[re.Pattern[str], ...]) -> None:
+def test_a_combined_rule_set_matches_where_any_of_its_rules_does(
+    rules: tuple[re.Pattern[str], ...],
+) -> None:
     test = cleaning.any_of(rules)
     for line in LINES:
         assert test(line) == cleaning.matches(line, rules), line
@@ -132,8 +143,40 @@ def test_a_rule_set_with_groups_is_searched_rule_by_rule() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "<script", "<SCRIPT", "<script x <SCRIPT", "<SCRIPT x <script", "</script><SCRIPT", "no tags", "<Script"],
+    [
+        "",
+        "<script",
+        "<SCRIPT",
+        "<script x <SCRIPT",
+        "<SCRIPT x <script",
+        "</script><SCRIPT",
+        "no tags",
+        "<Script",
+    ],
 )
 def test_the_case_insensitive_search_from_the_end_finds_the_last_of_either_case(text: str) -> None:
     for needle in ("<script", "</script"):
         assert _rfind_any_case(text, needle) == max(text.rfind(needle), text.rfind(needle.upper()))
+
+
+def _plain_clean_line(line: str) -> str:
+    """What ``clean_line`` did before its fast path."""
+    import unicodedata
+
+    line = re.sub(
+        "[\u200b\u200c\u200d\u2060\ufeff]",
+        "",
+        unicodedata.normalize("NFC", re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", line)),
+    )
+    return re.sub(r"[^\S\n]+", " ", line).strip()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "  plain  text ", "中文\u3000全角空格", "e\u0301 decomposed", "zero\u200bwidth", "\ufeffBOM", "tab\there",
+     "ctrl\x1bescape", "C1\x85next", "e\u0301\u200b both", "keeps\nnewline  \n here", "\u00a0nbsp\u00a0", "Å\u030a"],
+)  # fmt: skip
+def test_clean_line_gives_what_the_plain_substitutions_gave(line: str) -> None:
+    from crawler.parsing.text import clean_line
+
+    assert clean_line(line) == _plain_clean_line(line)
