@@ -180,3 +180,17 @@ def test_clean_line_gives_what_the_plain_substitutions_gave(line: str) -> None:
     from crawler.parsing.text import clean_line
 
     assert clean_line(line) == _plain_clean_line(line)
+
+
+def test_every_element_of_our_tree_is_an_html_element() -> None:
+    """The C-level class lookup gives lxml.html's element class everywhere, form controls included."""
+    from lxml.html import HtmlElement
+
+    tree = _load_html(
+        "<html><body><form><input name=q><select><option>a</option></select><textarea>t</textarea>"
+        "<label>l</label></form><p>text</p></body></html>"
+    )
+    assert tree is not None
+    elements = list(tree.iter())
+    assert len(elements) >= 9 and all(isinstance(element, HtmlElement) for element in elements)
+    assert tree.text_content().endswith("text")
