@@ -3,11 +3,12 @@
 Design (see docs/decisions.md, "Storage and scheduling" and "One owner per run"):
 
 * **Jobs** live in ``apscheduler_jobs`` (``SQLAlchemyJobStore`` on the project's
-  writer engine, so SQLite writes take the lock up front), one per outlet, id
-  ``crawl:<outlet>``, always written with ``replace_existing=True``, an explicit
-  ``misfire_grace_time`` (NEWSWATCH_MISFIRE_GRACE_S), ``coalesce=True`` and
-  ``max_instances=1``; triggers are in UTC.  Every job calls
-  :func:`run_scheduled_crawl` with JSON-able keyword arguments only.
+  writer engine, so SQLite writes take the lock up front; its statements are in
+  storage/jobtable.py), one per outlet, id ``crawl:<outlet>``, always written with
+  ``replace_existing=True``, an explicit ``misfire_grace_time``
+  (NEWSWATCH_MISFIRE_GRACE_S), ``coalesce=True`` and ``max_instances=1``; triggers
+  are in UTC.  Every job calls :func:`run_scheduled_crawl` with JSON-able keyword
+  arguments only.
 * **A job that cannot be restored is never deleted** (APScheduler's own store
   deletes it): :class:`SafeJobStore` keeps it; ``scheduler run`` re-points a
   ``crawl:`` job at the entry point (trigger and next run kept), re-creates it from
@@ -60,7 +61,6 @@ from newswatch.scheduling.jobstore import (
     ENTRY_POINT,
     JOB_KWARGS,
     JOB_PREFIX,
-    JOBS_TABLE,
     SafeJobStore,
     job_id,
     outlet_of,
@@ -70,6 +70,7 @@ from newswatch.scheduling.options import Options
 from newswatch.scheduling.serve import SchedulerError, prepare_jobs, serve
 from newswatch.scheduling.service import Service, service_for
 from newswatch.scheduling.triggers import cron_trigger, describe_trigger, make_trigger
+from storage.jobtable import JOBS_TABLE
 
 __all__ = [
     "ENTRY_POINT",

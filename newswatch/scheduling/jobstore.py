@@ -2,6 +2,9 @@
 
 Every job is ``crawl:<outlet>`` calling :data:`ENTRY_POINT`
 (:func:`newswatch.scheduling.run_scheduled_crawl`) with :data:`JOB_KWARGS` only.
+
+The statements on the job table are storage's (:class:`storage.jobtable.JobTable`, which
+says why the adapter lives there): this module decides what to do with the rows.
 """
 
 from __future__ import annotations
@@ -14,16 +17,13 @@ from typing import Any
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
-from sqlalchemy import and_, null, select
 
 from newswatch.scheduling.logs import _one_line, log
+from storage.jobtable import JobTable
 
 #: The function every persisted job names.  Keep its module, name and signature.
 ENTRY_POINT = "newswatch.scheduling:run_scheduled_crawl"
 JOB_PREFIX = "crawl:"
-JOBS_TABLE = "apscheduler_jobs"
 #: The keyword arguments a job may carry (all JSON-able).
 JOB_KWARGS = ("outlet", "config_path", "db_url", "timeout_s")
 
@@ -45,8 +45,8 @@ def _repaired_state(state: Mapping[str, Any], job: str) -> dict[str, Any]:
     return {**state, "id": job, "func": ENTRY_POINT, "args": (), "kwargs": kwargs}
 
 
-class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 has no type hints
-    """``SQLAlchemyJobStore`` that never deletes a job it cannot restore.
+class SafeJobStore(JobTable):
+    """APScheduler's ``SQLAlchemyJobStore`` (as :class:`JobTable`), never deleting a job it cannot restore.
 
     APScheduler's store logs "Unable to restore job … -- removing it" and deletes the
     row (docs/decisions.md).  This one keeps the row and reports it in
@@ -56,7 +56,7 @@ class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 h
     """
 
     def __init__(self, engine: Any, *, repair: bool = False, yield_to_others: bool = False) -> None:
-        super().__init__(engine=engine, tablename=JOBS_TABLE)
+        super().__init__(engine)
         self.repair = repair
         self.yield_to_others = yield_to_others
         #: job id -> why it cannot be restored.
@@ -82,16 +82,7 @@ class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 h
         state = pickle.dumps(job.__getstate__(), self.pickle_protocol)
         with self._seen_lock:
             seen = self._seen.get(job.id) if self.yield_to_others else None
-        statement = (
-            self.jobs_t.update()
-            .values(next_run_time=datetime_to_utc_timestamp(job.next_run_time), job_state=state)
-            .where(self.jobs_t.c.id == job.id)
-        )
-        if seen is not None:
-            statement = statement.where(self.jobs_t.c.job_state == seen)
-        with self.engine.begin() as connection:
-            updated = connection.execute(statement).rowcount
-        if updated:
+        if self.save_state(job.id, job.next_run_time, state, over=seen):
             with self._seen_lock:
                 self._seen[job.id] = state
             return
@@ -102,36 +93,31 @@ class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 h
         log.info("job %s was changed or removed by another process meanwhile: the stored version stands", job.id)
 
     def _get_jobs(self, *conditions: Any) -> list[Job]:
-        query = select(self.jobs_t.c.id, self.jobs_t.c.job_state).order_by(self.jobs_t.c.next_run_time)
-        if conditions:
-            query = query.where(and_(*conditions))
-        with self.engine.begin() as connection:
-            rows = connection.execute(query).all()
         jobs: list[Job] = []
         fixed: list[Job] = []
-        for row in rows:
-            if row.id in self.broken and not self.repair:
+        for stored, job_state in self.job_states(*conditions):
+            if stored in self.broken and not self.repair:
                 continue
             try:
-                jobs.append(self._reconstitute_job(row.job_state))
-                self.broken.pop(row.id, None)
+                jobs.append(self._reconstitute_job(job_state))
+                self.broken.pop(stored, None)
                 continue
             except Exception as exc:
                 reason = _one_line(exc)
-            job = self.repaired_job(row.id, row.job_state) if self.repair else None
+            job = self.repaired_job(stored, job_state) if self.repair else None
             if job is not None:
                 log.warning(
                     "job %s named a function that cannot be imported (%s): re-registered with %s, "
-                    "its schedule and next run time kept", row.id, reason, ENTRY_POINT,
+                    "its schedule and next run time kept", stored, reason, ENTRY_POINT,
                 )
                 jobs.append(job)
                 fixed.append(job)
-            elif row.id not in self.broken:
-                self.broken[row.id] = reason
+            elif stored not in self.broken:
+                self.broken[stored] = reason
                 if self.repair:
                     log.error(
                         "job %s cannot be restored (%s); it is kept but does not run: "
-                        "`newswatch schedule sync` or `newswatch schedule remove` fixes it", row.id, reason,
+                        "`newswatch schedule sync` or `newswatch schedule remove` fixes it", stored, reason,
                     )
         for job in fixed:  # after the read transaction: SQLite would wait on ourselves
             self.update_job(job)
@@ -142,26 +128,7 @@ class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 h
         return [job for job in jobs if job.id not in self.broken]
 
     def get_next_run_time(self) -> datetime | None:
-        query = (
-            select(self.jobs_t.c.next_run_time)
-            .where(self.jobs_t.c.next_run_time != null())
-            .order_by(self.jobs_t.c.next_run_time)
-            .limit(1)
-        )
-        if self.broken:
-            query = query.where(self.jobs_t.c.id.not_in(list(self.broken)))
-        with self.engine.begin() as connection:
-            when: datetime | None = utc_timestamp_to_datetime(connection.execute(query).scalar())
-            return when
-
-    def rows(self) -> list[tuple[str, datetime | None, bytes]]:
-        """Every stored job, raw: id, next run time, pickled state."""
-        query = select(self.jobs_t.c.id, self.jobs_t.c.next_run_time, self.jobs_t.c.job_state)
-        with self.engine.begin() as connection:
-            return [
-                (row.id, utc_timestamp_to_datetime(row.next_run_time), row.job_state)
-                for row in connection.execute(query.order_by(self.jobs_t.c.id))
-            ]
+        return self.soonest_run_time(excluding=self.broken)
 
     def restore(self, job_state: bytes) -> Job:
         return self._reconstitute_job(job_state)
@@ -183,6 +150,3 @@ class SafeJobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 h
         restored._scheduler = self._scheduler
         restored._jobstore_alias = self._alias
         return restored
-
-    def shutdown(self) -> None:
-        """The Database owns the engine: do not dispose of it."""
