@@ -194,3 +194,33 @@ def test_every_element_of_our_tree_is_an_html_element() -> None:
     elements = list(tree.iter())
     assert len(elements) >= 9 and all(isinstance(element, HtmlElement) for element in elements)
     assert tree.text_content().endswith("text")
+
+
+def _page(body: bytes) -> RawPage:
+    return RawPage(url="https://example.invalid/a", body=body, outlet="x", fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("code_point", range(0x100))
+def test_a_utf8_page_skips_the_control_search_only_when_it_has_no_control_character(code_point: int) -> None:
+    from crawler.parsing.decode import decode_body
+    from crawler.parsing.snapshot import _CONTROLS, _may_hold_controls
+
+    for body in (
+        f"<html><body><p>中文{chr(code_point)}正文 ©\u00a0</p></body></html>".encode(),
+        f"<html><body><p>中文{chr(code_point)}</p>".encode() + b"\xff broken",  # decoded with U+FFFD
+    ):
+        decoded = decode_body(body)
+        if _CONTROLS.search(decoded.text):
+            assert _may_hold_controls(decoded, body)
+        snapshot = read_snapshot(_page(body))
+        content, removed = _CONTROLS.subn("", decoded.text)
+        assert (snapshot.content, snapshot.decoded.controls_removed) == (content, removed)
+
+
+def test_a_page_in_another_encoding_is_always_searched_for_controls() -> None:
+    from crawler.parsing.decode import decode_body
+    from crawler.parsing.snapshot import _may_hold_controls
+
+    body = "<html><head><meta charset='gbk'></head><body><p>中文\x1b正文</p></body></html>".encode("gbk")
+    assert _may_hold_controls(decode_body(body), body)
+    assert read_snapshot(_page(body)).decoded.controls_removed == 1
