@@ -21,7 +21,7 @@ from lxml.etree import XPath
 from crawler.parsing import metadata
 from crawler.parsing.html import HtmlDocument
 from crawler.parsing.page import ERROR, INTERSTITIAL, LISTING, TAKEDOWN, VIDEO, NotAnArticle
-from crawler.parsing.text import clean_line
+from crawler.parsing.text import CONTROL_OR_ZERO_WIDTH, clean_line
 
 ARTICLE = "article"
 
@@ -29,8 +29,10 @@ _HEADLINE_LINKS = XPath(
     "//*[self::h2 or self::h3 or self::h4]//a[@href] | //a[@href][.//*[self::h2 or self::h3 or self::h4]]"
 )
 # Text nodes whose parent is not a script (a parent test, not an ancestor search: fast).
+# (Plain strings: lxml's default "smart" strings, which know their parent, cost a third more.)
 _VISIBLE_TEXT = XPath(
-    "//body//*[not(self::script or self::style or self::noscript or self::template)]/text()"
+    "//body//*[not(self::script or self::style or self::noscript or self::template)]/text()",
+    smart_strings=False,
 )
 _BODY_STRING = XPath("string(//body)")
 _LINK_TEXT = XPath("//body//a")
@@ -66,6 +68,20 @@ def _visible_text(document: HtmlDocument) -> str:
     return clean_line(" ".join(_VISIBLE_TEXT(document.tree)))
 
 
+# clean_line keeps every character that is not whitespace, a control or zero-width, but
+# NFC may compose up to four of them into one (a base letter and three marks, Hangul jamo).
+_MAX_NFC_SHRINK = 4
+
+
+def _surely_longer_than(pieces: list[str], limit: int) -> bool:
+    """Whether ``clean_line(" ".join(pieces))`` is surely over ``limit`` characters (a cheap bound)."""
+    kept = "".join("".join(pieces).split())
+    return (
+        len(kept) > limit * _MAX_NFC_SHRINK
+        and len(CONTROL_OR_ZERO_WIDTH.sub("", kept)) > limit * _MAX_NFC_SHRINK
+    )
+
+
 def classify(document: HtmlDocument) -> Verdict:
     """The page's kind and the structural signal that decided it."""
     types = metadata.jsonld_types(document)
@@ -73,20 +89,32 @@ def classify(document: HtmlDocument) -> Verdict:
     if types & (metadata.ARTICLE_TYPES - {"WebPage"}):
         return Verdict(ARTICLE, "JSON-LD " + "/".join(sorted(types & metadata.ARTICLE_TYPES)))
     if types & metadata.VIDEO_TYPES or og_type.startswith("video"):
-        return Verdict(VIDEO, "JSON-LD VideoObject" if types & metadata.VIDEO_TYPES else f"og:type {og_type}")
+        return Verdict(
+            VIDEO, "JSON-LD VideoObject" if types & metadata.VIDEO_TYPES else f"og:type {og_type}"
+        )
     if og_type == "article":
         return Verdict(ARTICLE, "og:type article")
     if types & metadata.LISTING_TYPES:
         return Verdict(LISTING, "JSON-LD " + "/".join(sorted(types & metadata.LISTING_TYPES)))
     text: str | None = None
     raw = _BODY_STRING(document.tree)
-    # A notice page is small even with its scripts; only then is it searched.
-    if len(raw) <= _MAX_NOTICE_PAGE_CHARS and any(
-        pattern.search(raw) or pattern.search(document.title_tag) for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
+    # A notice page is small even with its scripts, and its visible text is short: only
+    # then is it searched (the search costs more than finding a long text long).
+    if (
+        len(raw) <= _MAX_NOTICE_PAGE_CHARS
+        and not _surely_longer_than(_VISIBLE_TEXT(document.tree), _MAX_NOTICE_CHARS)
+        and any(
+            pattern.search(raw) or pattern.search(document.title_tag)
+            for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
+        )
     ):
         # Only then is the visible text (without scripts) worth building.
         text = _visible_text(document)
-    notice = " ".join((document.title_tag, text)) if text is not None and len(text) <= _MAX_NOTICE_CHARS else ""
+    notice = (
+        " ".join((document.title_tag, text))
+        if text is not None and len(text) <= _MAX_NOTICE_CHARS
+        else ""
+    )
     if notice and (found := _INTERSTITIAL.search(notice)):
         return Verdict(INTERSTITIAL, f"verification page: {found[0]}")
     if notice and (found := _TAKEDOWN.search(notice)):
@@ -100,7 +128,10 @@ def classify(document: HtmlDocument) -> Verdict:
     if len(headline_links) >= _MIN_HEADLINE_LINKS and text:
         linked = sum(len(clean_line(a.text_content())) for a in _LINK_TEXT(document.tree))
         if linked / len(text) >= _LISTING_LINK_SHARE:
-            return Verdict(LISTING, f"{len(headline_links)} headline links, {linked * 100 // len(text)}% of the text linked")
+            return Verdict(
+                LISTING,
+                f"{len(headline_links)} headline links, {linked * 100 // len(text)}% of the text linked",
+            )
     return Verdict(ARTICLE, "no listing, error or check signal")
 
 

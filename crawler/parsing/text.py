@@ -14,14 +14,14 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # Control characters (an ``&#27;`` entity, a NUL) are never text: removed, not kept.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Either of the two: one search tells whether the two substitutions can change anything.
-_CONTROL_OR_ZERO_WIDTH = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
+CONTROL_OR_ZERO_WIDTH = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean_line(line: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
     # The usual line has neither kind of character (and NFC never makes one): one scan
     # instead of two substitutions, and no NFC copy of a line that is already NFC.
-    if _CONTROL_OR_ZERO_WIDTH.search(line) is None:
+    if CONTROL_OR_ZERO_WIDTH.search(line) is None:
         if not unicodedata.is_normalized("NFC", line):
             line = unicodedata.normalize("NFC", line)
     else:
@@ -45,7 +45,6 @@ def normalise_title(title: str) -> str:
 def comparable(text: str) -> str:
     """The text with all whitespace removed: what a whitespace-only edit cannot change."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFC", _ZERO_WIDTH.sub("", text)))
-
 
 
 def content_hash(title: str, published_at: str | None, body: str) -> str:

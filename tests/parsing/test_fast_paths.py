@@ -197,17 +197,25 @@ def test_every_element_of_our_tree_is_an_html_element() -> None:
 
 
 def _page(body: bytes) -> RawPage:
-    return RawPage(url="https://example.invalid/a", body=body, outlet="x", fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+    return RawPage(
+        url="https://example.invalid/a",
+        body=body,
+        outlet="x",
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
 
 
 @pytest.mark.parametrize("code_point", range(0x100))
-def test_a_utf8_page_skips_the_control_search_only_when_it_has_no_control_character(code_point: int) -> None:
+def test_a_utf8_page_skips_the_control_search_only_when_it_has_no_control_character(
+    code_point: int,
+) -> None:
     from crawler.parsing.decode import decode_body
     from crawler.parsing.snapshot import _CONTROLS, _may_hold_controls
 
     for body in (
         f"<html><body><p>中文{chr(code_point)}正文 ©\u00a0</p></body></html>".encode(),
-        f"<html><body><p>中文{chr(code_point)}</p>".encode() + b"\xff broken",  # decoded with U+FFFD
+        f"<html><body><p>中文{chr(code_point)}</p>".encode()
+        + b"\xff broken",  # decoded with U+FFFD
     ):
         decoded = decode_body(body)
         if _CONTROLS.search(decoded.text):
@@ -221,6 +229,45 @@ def test_a_page_in_another_encoding_is_always_searched_for_controls() -> None:
     from crawler.parsing.decode import decode_body
     from crawler.parsing.snapshot import _may_hold_controls
 
-    body = "<html><head><meta charset='gbk'></head><body><p>中文\x1b正文</p></body></html>".encode("gbk")
+    body = "<html><head><meta charset='gbk'></head><body><p>中文\x1b正文</p></body></html>".encode(
+        "gbk"
+    )
     assert _may_hold_controls(decode_body(body), body)
     assert read_snapshot(_page(body)).decoded.controls_removed == 1
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["短文"] * 700,  # 1,400 characters: over the limit, but not by the bound's margin
+        ["正文" * 1300],
+        ["\u200b" * 5000, "内容已删除"],  # zero-width padding: short once cleaned
+        ["\x01" * 5000, "内容已删除"],  # control characters become spaces, then collapse
+        ["\u1100\u1161\u11a8" * 500],  # Hangul jamo: NFC makes one syllable of three
+        ["\u03b1\u0314\u0342\u0345" * 400],  # a base letter and three marks: one character
+        ["  \n\t "] * 3000,
+        ["a b c d e " * 600],
+    ],
+)
+def test_a_visible_text_is_called_surely_long_only_when_its_cleaned_form_is(
+    pieces: list[str],
+) -> None:
+    from crawler.parsing.kind import _surely_longer_than
+    from crawler.parsing.text import clean_line
+
+    cleaned = len(clean_line(" ".join(pieces)))
+    if _surely_longer_than(pieces, 600):
+        assert cleaned > 600
+    if cleaned > 600 * 4 * 4:
+        assert _surely_longer_than(pieces, 600)  # the bound still does its job on long text
+
+
+def test_a_takedown_notice_padded_with_invisible_characters_is_still_one() -> None:
+    from crawler.parsing.html import load_document
+    from crawler.parsing.kind import classify
+
+    padding = "\u200b" * 6000
+    document = load_document(
+        f"<html><head><title>提示</title></head><body><p>{padding}该内容已被发布者删除</p></body></html>"
+    )
+    assert classify(document).kind == "takedown"
