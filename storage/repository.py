@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from storage import dedup, search, validators
 from storage.changes import classify
 from storage.db import write_transaction
+from storage.fingerprint import text_digest
 from storage.models import (
     ArticleRecord,
     ArticleSignature,
@@ -217,10 +218,11 @@ class Store:
 
         ``fingerprint`` is ``dedup.fingerprint(article.body)`` when the caller already
         computed it (a parse worker does, off the crawl process's core); one made from
-        another text is not trusted (its body hash, cheap to check, says so) and is redone.
+        another text is not trusted (its digest of the exact text, cheap to check, says
+        so) and is redone.
         """
         # CPU work outside the transaction, so the write lock is held briefly.
-        if fingerprint is None or fingerprint.body_hash != dedup.body_hash(article.body):
+        if fingerprint is None or fingerprint.text_digest != text_digest(article.body):
             fingerprint = dedup.fingerprint(article.body)
         tokens = index_text(article.title, article.body)
 
