@@ -221,7 +221,10 @@ def _adds_teasers(text: str, fuller: str) -> bool:
 
 
 def _trafilatura_text(tree: HtmlElement, *, fast: bool) -> str:
-    return trafilatura.extract(tree, **{**TRAFILATURA_OPTIONS, "fast": fast}) or ""
+    return (
+        trafilatura.extract(tree, **{**TRAFILATURA_OPTIONS, "fast": fast})
+        or ""
+    )
 
 
 def _walk(element: HtmlElement, lines: list[str], current: list[str]) -> None:
@@ -282,8 +285,6 @@ def _linked_share(element: HtmlElement) -> float:
     total = len(collapse_source_whitespace(element.text_content()))
     linked = sum(len(collapse_source_whitespace(a.text_content())) for a in element.iter("a"))
     return linked / total if total else 1.0
-
-
 # How far above the first paragraph a repeated body block may sit.
 _CHUNK_CLIMB = 4
 _MIN_CHUNK_GAIN = 1.3
@@ -300,11 +301,7 @@ def split_body_lines(tree: HtmlElement, lines: list[str]) -> list[str] | None:
         return None
     start = lines[0][:40]
     first = next(
-        (
-            p
-            for p in _PARAGRAPHS(tree)
-            if collapse_source_whitespace(p.text_content()).startswith(start)
-        ),
+        (p for p in _PARAGRAPHS(tree) if collapse_source_whitespace(p.text_content()).startswith(start)),
         None,
     )
     node = first

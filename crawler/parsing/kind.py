@@ -89,9 +89,7 @@ def classify(document: HtmlDocument) -> Verdict:
     if types & (metadata.ARTICLE_TYPES - {"WebPage"}):
         return Verdict(ARTICLE, "JSON-LD " + "/".join(sorted(types & metadata.ARTICLE_TYPES)))
     if types & metadata.VIDEO_TYPES or og_type.startswith("video"):
-        return Verdict(
-            VIDEO, "JSON-LD VideoObject" if types & metadata.VIDEO_TYPES else f"og:type {og_type}"
-        )
+        return Verdict(VIDEO, "JSON-LD VideoObject" if types & metadata.VIDEO_TYPES else f"og:type {og_type}")
     if og_type == "article":
         return Verdict(ARTICLE, "og:type article")
     if types & metadata.LISTING_TYPES:
@@ -104,17 +102,12 @@ def classify(document: HtmlDocument) -> Verdict:
         len(raw) <= _MAX_NOTICE_PAGE_CHARS
         and not _surely_longer_than(_VISIBLE_TEXT(document.tree), _MAX_NOTICE_CHARS)
         and any(
-            pattern.search(raw) or pattern.search(document.title_tag)
-            for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
+            pattern.search(raw) or pattern.search(document.title_tag) for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
         )
     ):
         # Only then is the visible text (without scripts) worth building.
         text = _visible_text(document)
-    notice = (
-        " ".join((document.title_tag, text))
-        if text is not None and len(text) <= _MAX_NOTICE_CHARS
-        else ""
-    )
+    notice = " ".join((document.title_tag, text)) if text is not None and len(text) <= _MAX_NOTICE_CHARS else ""
     if notice and (found := _INTERSTITIAL.search(notice)):
         return Verdict(INTERSTITIAL, f"verification page: {found[0]}")
     if notice and (found := _TAKEDOWN.search(notice)):
@@ -128,10 +121,7 @@ def classify(document: HtmlDocument) -> Verdict:
     if len(headline_links) >= _MIN_HEADLINE_LINKS and text:
         linked = sum(len(clean_line(a.text_content())) for a in _LINK_TEXT(document.tree))
         if linked / len(text) >= _LISTING_LINK_SHARE:
-            return Verdict(
-                LISTING,
-                f"{len(headline_links)} headline links, {linked * 100 // len(text)}% of the text linked",
-            )
+            return Verdict(LISTING, f"{len(headline_links)} headline links, {linked * 100 // len(text)}% of the text linked")
     return Verdict(ARTICLE, "no listing, error or check signal")
 
 

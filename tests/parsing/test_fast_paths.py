@@ -23,9 +23,7 @@ from tests.support.parser_cases import CORPUS
 def _same_tree(ours: etree._Element | None, theirs: etree._Element | None) -> bool:
     if ours is None or theirs is None:
         return ours is theirs
-    return bool(
-        etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
-    )
+    return bool(etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode"))
 
 
 EDGE_DOCUMENTS = [
@@ -61,9 +59,7 @@ def _saved_html_pages(limit: int = 60) -> list[str]:
     return pages[:limit]
 
 
-@pytest.mark.skipif(
-    not (CORPUS / "pages").is_dir(), reason="the shared corpus is not beside the checkout"
-)
+@pytest.mark.skipif(not (CORPUS / "pages").is_dir(), reason="the shared corpus is not beside the checkout")
 def test_our_html_loader_gives_trafilaturas_tree_on_saved_pages() -> None:
     pages = _saved_html_pages()
     assert len(pages) >= 30
@@ -104,9 +100,7 @@ LINES = [
 
 
 @pytest.mark.parametrize("rules", RULE_SETS, ids=range(len(RULE_SETS)))
-def test_a_combined_rule_set_matches_where_any_of_its_rules_does(
-    rules: tuple[re.Pattern[str], ...],
-) -> None:
+def test_a_combined_rule_set_matches_where_any_of_its_rules_does(rules: tuple[re.Pattern[str], ...]) -> None:
     test = cleaning.any_of(rules)
     for line in LINES:
         assert test(line) == cleaning.matches(line, rules), line
@@ -143,16 +137,7 @@ def test_a_rule_set_with_groups_is_searched_rule_by_rule() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "",
-        "<script",
-        "<SCRIPT",
-        "<script x <SCRIPT",
-        "<SCRIPT x <script",
-        "</script><SCRIPT",
-        "no tags",
-        "<Script",
-    ],
+    ["", "<script", "<SCRIPT", "<script x <SCRIPT", "<SCRIPT x <script", "</script><SCRIPT", "no tags", "<Script"],
 )
 def test_the_case_insensitive_search_from_the_end_finds_the_last_of_either_case(text: str) -> None:
     for needle in ("<script", "</script"):

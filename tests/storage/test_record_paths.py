@@ -46,9 +46,7 @@ def _sightings(store: Store, article_id: int) -> list[tuple[int | None, int, str
     with store.db.read_session() as session:
         return [
             (s.run_id, s.version, s.outcome)
-            for s in session.scalars(
-                select(Sighting).where(Sighting.article_id == article_id).order_by(Sighting.id)
-            )
+            for s in session.scalars(select(Sighting).where(Sighting.article_id == article_id).order_by(Sighting.id))
         ]
 
 
@@ -80,20 +78,12 @@ def _history(store: Store, article_id: int):  # noqa: ANN202  (a list of Version
         ({"body": EDITED_BODY}, ["body"]),
         ({"title": "张又侠会见俄总统"}, ["title"]),
         ({"published_at": "2023-11-09T08:00:00+01:00"}, ["date"]),
-        (
-            {
-                "title": "张又侠会见俄总统",
-                "published_at": "2023-11-09T08:00:00+01:00",
-                "body": EDITED_BODY,
-            },
-            ["title", "date", "body"],
-        ),
+        ({"title": "张又侠会见俄总统", "published_at": "2023-11-09T08:00:00+01:00", "body": EDITED_BODY},
+         ["title", "date", "body"]),
     ],
     ids=["body", "title", "date", "all three"],
 )
-def test_an_edit_is_a_version_of_its_run_with_what_changed(
-    store: Store, edit: dict, kinds: list[str]
-) -> None:
+def test_an_edit_is_a_version_of_its_run_with_what_changed(store: Store, edit: dict, kinds: list[str]) -> None:
     first_run = store.start_run(spiders=["rfi"], outlets=["rfi"], mode="live")
     first = store.record(make_article(), first_run)
     first_seen = _row(store, first.article_id).last_seen_at
@@ -104,16 +94,9 @@ def test_an_edit_is_a_version_of_its_run_with_what_changed(
     old, new = _history(store, first.article_id)
     assert (old.run_id, old.changes) == (first_run, None)
     assert (new.run_id, new.changes, new.event, new.event_reason) == (second_run, kinds, None, None)
-    assert _sightings(store, first.article_id) == [
-        (first_run, 1, "new"),
-        (second_run, 2, "changed"),
-    ]
+    assert _sightings(store, first.article_id) == [(first_run, 1, "new"), (second_run, 2, "changed")]
     row = _row(store, first.article_id)
-    assert (row.version_count, row.lifecycle, row.title) == (
-        2,
-        "live",
-        edit.get("title", "张又侠今见普京"),
-    )
+    assert (row.version_count, row.lifecycle, row.title) == (2, "live", edit.get("title", "张又侠今见普京"))
     assert row.last_seen_at > first_seen
 
 
@@ -131,15 +114,9 @@ def test_search_answers_for_the_new_text_only_after_an_edit(store: Store) -> Non
 def test_an_edited_copy_keeps_its_original_and_similarity(store: Store) -> None:
     original = store.record(make_article("https://www.rfi.fr/cn/a/1"), None)
     copy = store.record(make_article("https://mirror.example.cn/x.html", outlet="portal"), None)
-    assert (copy.status, copy.duplicate_of, copy.similarity) == (
-        "duplicate",
-        original.article_id,
-        1.0,
-    )
+    assert (copy.status, copy.duplicate_of, copy.similarity) == ("duplicate", original.article_id, 1.0)
 
-    edited = store.record(
-        make_article("https://mirror.example.cn/x.html", outlet="portal", body=EDITED_BODY), None
-    )
+    edited = store.record(make_article("https://mirror.example.cn/x.html", outlet="portal", body=EDITED_BODY), None)
     assert edited == Outcome("changed", copy.article_id, 2, original.article_id, copy.similarity)
 
 
@@ -147,12 +124,7 @@ def test_a_page_answered_again_after_its_takedown_is_restored_and_live(store: St
     first_run = store.start_run(spiders=["rfi"], outlets=["rfi"], mode="live")
     first = store.record(make_article(), first_run)
     removed = lifecycle.record_takedown(
-        store.db,
-        first.article_id,
-        reason="http_404",
-        evidence={"status": 404},
-        run_id=first_run,
-        now=datetime.now(UTC),
+        store.db, first.article_id, reason="http_404", evidence={"status": 404}, run_id=first_run, now=datetime.now(UTC)
     )
     assert removed == 2 and _row(store, first.article_id).lifecycle == "removed"
 
@@ -162,12 +134,7 @@ def test_a_page_answered_again_after_its_takedown_is_restored_and_live(store: St
 
     assert back == Outcome("changed", first.article_id, 3, None, None)
     restored = _history(store, first.article_id)[-1]
-    assert (restored.version, restored.run_id, restored.event, restored.event_reason) == (
-        3,
-        back_run,
-        "restored",
-        "returned",
-    )
+    assert (restored.version, restored.run_id, restored.event, restored.event_reason) == (3, back_run, "restored", "returned")
     assert restored.changes == ["cosmetic"]  # the text is the one that was taken down
     assert _row(store, first.article_id).lifecycle == "live"
     assert _sightings(store, first.article_id)[-1] == (back_run, 3, "changed")
@@ -214,20 +181,13 @@ def test_a_writer_that_loses_the_insert_race_records_a_sighting_of_the_winner(pg
         engine = store.db.engine
         first = threading.Thread(target=write, args=("first",))
         first.start()
-        _wait_for(
-            engine,
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event = 'advisory'",
-            "the first writer to wait",
-        )
+        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND wait_event = 'advisory'", "the first writer to wait")
         second = threading.Thread(target=write, args=("second",))
         second.start()
-        _wait_for(
-            engine,
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event = 'transactionid'",
-            "the second writer's INSERT to wait on the first's row",
-        )
+        _wait_for(engine, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  " AND wait_event = 'transactionid'",
+                  "the second writer's INSERT to wait on the first's row")
     finally:
         gate.rollback()
         gate.close()
@@ -237,34 +197,23 @@ def test_a_writer_that_loses_the_insert_race_records_a_sighting_of_the_winner(pg
     assert isinstance(results["first"], Outcome) and isinstance(results["second"], Outcome), results
     assert (results["first"].status, results["first"].version) == ("new", 1)
     assert results["second"] == Outcome("unchanged", results["first"].article_id, 1, None, None)
-    assert [outcome for _, _, outcome in _sightings(store, results["first"].article_id)] == [
-        "new",
-        "unchanged",
-    ]
+    assert [outcome for _, _, outcome in _sightings(store, results["first"].article_id)] == ["new", "unchanged"]
     store.db.dispose()
 
 
-def test_a_fingerprint_made_from_another_text_is_redone_and_a_matching_one_is_used(
-    store: Store,
-) -> None:
+def test_a_fingerprint_made_from_another_text_is_redone_and_a_matching_one_is_used(store: Store) -> None:
     article = make_article()
     # Another text, whitespace apart: the same body hash, but not this body's fingerprint.
     stale = dedup.fingerprint(article.body.replace("\n", "\n\n"))
-    assert (
-        stale.body_hash == dedup.body_hash(article.body)
-        and stale.text_digest != dedup.fingerprint(article.body).text_digest
-    )
+    assert stale.body_hash == dedup.body_hash(article.body)
+    assert stale.text_digest != dedup.fingerprint(article.body).text_digest
     foreign = dedup.fingerprint(EDITED_BODY)
     outcome = store.record(article, None, foreign)
-    assert _row(store, outcome.article_id).body_hash == dedup.body_hash(
-        article.body
-    )  # redone, not the foreign one
+    assert _row(store, outcome.article_id).body_hash == dedup.body_hash(article.body)  # redone, not the foreign one
 
     copy = make_article(url="https://example.com/copy", title="另一个标题")
     # A matching fingerprint with a marker body hash: used as handed over, not recomputed.
     handed = dedup.fingerprint(copy.body)
-    marked = dedup.Fingerprint(
-        "f" * 64, handed.signature_bytes, handed.band_keys, handed.text_digest
-    )
+    marked = dedup.Fingerprint("f" * 64, handed.signature_bytes, handed.band_keys, handed.text_digest)
     second = store.record(copy, None, marked)
     assert _row(store, second.article_id).body_hash == "f" * 64
