@@ -10,6 +10,7 @@ from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
+from storage.outcomes import RUN_COUNTS
 from storage.queries import ArticleRow, row_of, with_current_body
 
 
@@ -100,9 +101,6 @@ class ProblemRow:
 class OutletActivity:
     articles: int
     last_run: RunRow | None
-
-
-_COUNT_NAMES = ("new", "changed", "unchanged", "duplicate", "dropped", "error")
 
 
 def article(session: Session, article_id: int) -> ArticleView | None:
@@ -206,7 +204,7 @@ def _run_row(run: CrawlRun) -> RunRow:
         id=run.id, spiders=run.spiders, outlets=list(run.outlets or []), mode=run.mode,
         origin=run.origin, status=run.status, started_at=run.started_at,
         finished_at=run.finished_at, message=run.message,
-        counts={name: getattr(run, f"{name}_count") for name in _COUNT_NAMES},
+        counts={name: getattr(run, f"{name}_count") for name in RUN_COUNTS},
     )
 
 
