@@ -5,33 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import and_, column, func, select, table
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
+from storage.outcomes import RUN_COUNTS
+from storage.queries import ArticleRow, row_of, with_current_body
 
 
-@dataclass(frozen=True)
-class ArticleView:
-    id: int
-    url: str
-    canonical_url: str
-    outlet: str
-    title: str
-    published_at: str | None
-    author: str | None
-    language: str
-    fetched_at: datetime
-    first_seen_at: datetime
-    last_seen_at: datetime
-    first_run_id: int | None
-    version_count: int
-    duplicate_of: int | None
-    similarity: float | None
-    body_chars: int
-    extra: dict[str, Any]
+@dataclass(frozen=True, slots=True)
+class ArticleView(ArticleRow):
+    """The article page's article: the stored row and the text of its current version."""
+
     body: str
 
 
@@ -117,32 +103,12 @@ class OutletActivity:
     last_run: RunRow | None
 
 
-_COUNT_NAMES = ("new", "changed", "unchanged", "duplicate", "dropped", "error")
-
-
 def article(session: Session, article_id: int) -> ArticleView | None:
-    found = session.execute(
-        select(ArticleRecord, ArticleVersion.body)
-        .join(
-            ArticleVersion,
-            and_(
-                ArticleVersion.article_id == ArticleRecord.id,
-                ArticleVersion.version == ArticleRecord.version_count,
-            ),
-        )
-        .where(ArticleRecord.id == article_id)
-    ).first()
+    found = session.execute(with_current_body().where(ArticleRecord.id == article_id)).first()
     if found is None:
         return None
     row, body = found
-    return ArticleView(
-        id=row.id, url=row.url, canonical_url=row.canonical_url, outlet=row.outlet, title=row.title,
-        published_at=row.published_at, author=row.author, language=row.language,
-        fetched_at=row.fetched_at, first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at,
-        first_run_id=row.first_run_id, version_count=row.version_count,
-        duplicate_of=row.duplicate_of, similarity=row.similarity, body_chars=row.body_chars,
-        extra=dict(row.extra or {}), body=body,
-    )
+    return row_of(ArticleView, row, extra=dict(row.extra or {}), body=body)
 
 
 def versions(session: Session, article_id: int) -> list[VersionRow]:
@@ -238,7 +204,7 @@ def _run_row(run: CrawlRun) -> RunRow:
         id=run.id, spiders=run.spiders, outlets=list(run.outlets or []), mode=run.mode,
         origin=run.origin, status=run.status, started_at=run.started_at,
         finished_at=run.finished_at, message=run.message,
-        counts={name: getattr(run, f"{name}_count") for name in _COUNT_NAMES},
+        counts={name: getattr(run, f"{name}_count") for name in RUN_COUNTS},
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,8 +81,8 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
-    """Connect, bring the schema to the newest migration, and return session factories."""
+def _parse_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it, or a DatabaseError that says what is wrong with it."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -90,6 +90,12 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     if parsed.drivername == "postgresql":
         # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Connect, bring the schema to the newest migration, and return session factories."""
+    parsed = _parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(url)
@@ -241,12 +247,7 @@ def open_readonly(url: str) -> Database:
     even by a bug); PostgreSQL sessions run every transaction READ ONLY.  The schema must
     be at the newest migration: a read-only process cannot migrate it.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = _parse_url(url)
     shown = parsed.render_as_string(hide_password=True)
     try:
         if parsed.get_backend_name() == "sqlite":

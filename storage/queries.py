@@ -45,7 +45,7 @@ EXPORT_FIELDS = (
 R = TypeVar("R")
 
 
-def _row(cls: type[R], obj: object, **given: Any) -> R:
+def row_of(cls: type[R], obj: object, **given: Any) -> R:
     """A frozen row of ``cls`` from an ORM object's attributes of the same names."""
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     return cls(**{name: given[name] if name in given else getattr(obj, name) for name in names})
@@ -68,6 +68,8 @@ class ArticleRow:
     content_hash: str
     first_seen_at: datetime
     last_seen_at: datetime
+    #: The run that first saw it (None: recorded outside a run).
+    first_run_id: int | None
     version_count: int
     duplicate_of: int | None
     similarity: float | None
@@ -128,7 +130,7 @@ class ProblemRow:
 
 def _run_row(run: CrawlRun, counts: dict[str, int] | None = None) -> RunRow:
     stored = {name: getattr(run, f"{name}_count") for name in RUN_COUNTS}
-    return _row(RunRow, run, counts=counts if counts is not None else stored)
+    return row_of(RunRow, run, counts=counts if counts is not None else stored)
 
 
 def article_dict(row: ArticleRow, body: str) -> dict[str, Any]:
@@ -138,7 +140,7 @@ def article_dict(row: ArticleRow, body: str) -> dict[str, Any]:
     return values
 
 
-def _with_current_body() -> Select[ArticleRecord, str]:
+def with_current_body() -> Select[ArticleRecord, str]:
     """Articles with the body of their current version (the only copy of the text)."""
     return (
         select(ArticleRecord, ArticleVersion.body)
@@ -170,27 +172,27 @@ def list_articles(
         )
     if limit:
         query = query.limit(limit)
-    return [_row(ArticleRow, row) for row in session.scalars(query)]
+    return [row_of(ArticleRow, row) for row in session.scalars(query)]
 
 
 def iter_articles(session: Session, *, outlet: str | None = None) -> Iterator[tuple[ArticleRow, str]]:
     """All articles with their current body, in id order, fetched in batches (bounded memory)."""
-    query = _with_current_body().execution_options(yield_per=500)
+    query = with_current_body().execution_options(yield_per=500)
     if outlet:
         query = query.where(ArticleRecord.outlet == outlet)
     for row, body in session.execute(query):
-        yield _row(ArticleRow, row), body
+        yield row_of(ArticleRow, row), body
         session.expunge(row)
 
 
 def get_article(session: Session, article_id: int) -> tuple[ArticleRow, str] | None:
-    found = session.execute(_with_current_body().where(ArticleRecord.id == article_id)).first()
-    return None if found is None else (_row(ArticleRow, found[0]), found[1])
+    found = session.execute(with_current_body().where(ArticleRecord.id == article_id)).first()
+    return None if found is None else (row_of(ArticleRow, found[0]), found[1])
 
 
 def versions(session: Session, article_id: int) -> list[VersionRow]:
     return [
-        _row(VersionRow, version)
+        row_of(VersionRow, version)
         for version in session.scalars(
             select(ArticleVersion)
             .where(ArticleVersion.article_id == article_id)
@@ -238,7 +240,7 @@ def run_detail(
     if run is None:
         return None
     problems = [
-        _row(ProblemRow, problem)
+        row_of(ProblemRow, problem)
         for problem in session.scalars(
             select(RunProblem).where(RunProblem.run_id == run_id).order_by(RunProblem.id).limit(problem_limit)
         )

@@ -1,4 +1,4 @@
-"""The storage API: record an article seen by a run, and keep the run's books.
+"""The storage API: record an article seen by a run (the run's books: storage/runbook.py).
 
 Every article update is one transaction: the article row, its version, its
 sighting and its LSH bands are written together or not at all, so a process
@@ -8,13 +8,9 @@ killed at any point leaves no half-written record.
 from __future__ import annotations
 
 import functools
-import logging
-import os
-import socket
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,30 +19,22 @@ from sqlalchemy.orm import Session
 
 from storage import dedup, search, validators
 from storage.changes import classify
-from storage.db import write_transaction
 from storage.fingerprint import text_digest
 from storage.models import (
     ArticleRecord,
     ArticleSignature,
     ArticleVersion,
     Base,
-    CrawlRun,
     MinhashBand,
-    RunProblem,
     Sighting,
 )
 from storage.outcomes import OutcomeStatus
-from storage.processes import pid_alive
-from storage.queries import run_counts
+from storage.runbook import RunBook, utcnow
 from storage.textsearch import index_text
 
 if TYPE_CHECKING:
     from storage.article import ArticleLike
     from storage.db import Database
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,151 +48,19 @@ class Outcome:
     similarity: float | None = None
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Store:
-    """Records articles and runs in one database."""
+class Store(RunBook):
+    """Records articles and runs in one database (the run's books: :class:`storage.runbook.RunBook`)."""
 
     def __init__(self, db: Database, policy: dedup.DedupPolicy | None = None) -> None:
         self.db = db
         self.policy = policy or dedup.DedupPolicy()
         # Load the tokenizer's conversion tables now, not inside the first record's transaction.
         index_text("軍")
-
-    # -- runs -----------------------------------------------------------------
-
-    def start_run(
-        self,
-        *,
-        spiders: Sequence[str],
-        outlets: Sequence[str],
-        mode: str,
-        origin: str = "cli",
-        worker: str | None = None,
-        job_key: str | None = None,
-    ) -> int:
-        now = utcnow()
-        run = CrawlRun(
-            spiders=",".join(spiders)[:200],
-            outlets=list(outlets),
-            mode=mode,
-            origin=origin,
-            status="running",
-            started_at=now,
-            heartbeat_at=now,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            worker=worker,
-            job_key=job_key,
-        )
-
-        def write(session: Session) -> int:
-            session.add(run)
-            session.flush()
-            return run.id
-
-        return self._write(write)
-
-    def adopt_run(self, run_id: int) -> None:
-        """This process takes over a ``running`` run another process created."""
-
-        def write(session: Session) -> None:
-            run = session.get(CrawlRun, run_id)
-            if run is None or run.status != "running":
-                raise ValueError(f"run {run_id} is not a running run")
-            run.pid, run.host, run.heartbeat_at = os.getpid(), socket.gethostname(), utcnow()
-
-        self._write(write)
-
-    def heartbeat(self, run_id: int) -> None:
-        """The run is alive; its counts so far are flushed, so a crash leaves its progress visible."""
-
-        def write(session: Session) -> None:
-            counts = run_counts(session, run_id)
-            session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id, CrawlRun.status == "running")
-                .values(heartbeat_at=utcnow(), **{f"{name}_count": value for name, value in counts.items()})
-            )
-
-        self._write(write)
-
-    def record_problem(self, run_id: int, *, kind: str, url: str, reason: str) -> None:
-        """A page the run could not store: ``dropped`` (bad input) or ``error``."""
-        self._write(
-            lambda s: s.add(
-                RunProblem(run_id=run_id, kind=kind, url=url, reason=reason[:2000], at=utcnow())
-            )
-        )
-
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        message: str | None = None,
-        stats: dict[str, Any] | None = None,
-    ) -> CrawlRun:
-        """Close the run and freeze its counts from what it recorded."""
-
-        def write(session: Session) -> CrawlRun:
-            counts = run_counts(session, run_id)
-            session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id)
-                .values(
-                    status=status,
-                    message=message,
-                    stats=stats,
-                    finished_at=utcnow(),
-                    heartbeat_at=utcnow(),
-                    **{f"{name}_count": value for name, value in counts.items()},
-                )
-            )
-            return session.get_one(CrawlRun, run_id, populate_existing=True)
-
-        return self._write(write)
-
-    def mark_interrupted_runs(
-        self, *, stale_after_s: float = 600, is_alive: Callable[[int], bool] | None = None
-    ) -> list[int]:
-        """Mark ``running`` rows whose process is gone as ``interrupted``.
-
-        A run on this host is gone when its pid no longer exists; a run on another
-        host when its heartbeat is older than ``stale_after_s``.
-        """
-        alive = is_alive or pid_alive
-        host = socket.gethostname()
-        now = utcnow()
-
-        def write(session: Session) -> list[int]:
-            gone: list[int] = []
-            for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
-                if run.host == host and run.pid != os.getpid():
-                    dead = not alive(run.pid)
-                else:
-                    dead = (now - run.heartbeat_at).total_seconds() > stale_after_s
-                if dead:
-                    counts = run_counts(session, run.id)
-                    run.status = "interrupted"
-                    run.finished_at = now
-                    run.message = "process ended without closing the run (killed or crashed)"
-                    for name, value in counts.items():
-                        setattr(run, f"{name}_count", value)
-                    gone.append(run.id)
-            return gone
-
-        gone = self._write(write)
-        for run_id in gone:
-            logger.warning("run %d was interrupted: marked as such", run_id)
-        return gone
 
     # -- articles -------------------------------------------------------------
 
@@ -328,9 +184,6 @@ class Store:
             match.article_id if match else None,
             match.similarity if match else None,
         )
-
-    def _write(self, work: Callable[[Session], T]) -> T:
-        return write_transaction(self.db, work)
 
 
 _ADVISORY_LOCKS = text(

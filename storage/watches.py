@@ -26,6 +26,7 @@ from storage.models import (
     Watch,
     WatchMatch,
 )
+from storage.queries import row_of
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -153,20 +154,12 @@ def _changes_query() -> Any:
 
 def _change(row: Any) -> VersionChange:
     version, outlet, prev_title, prev_published, prev_body = row
-    return VersionChange(
+    # The version's own columns by name; the rest come from the joins.
+    return row_of(
+        VersionChange,
+        version,
         version_id=version.id,
-        article_id=version.article_id,
-        version=version.version,
-        url=version.url,
         outlet=outlet,
-        language=version.language,
-        title=version.title,
-        published_at=version.published_at,
-        body=version.body,
-        changes=version.changes,
-        event=version.event,
-        event_reason=version.event_reason,
-        event_evidence=version.event_evidence,
         previous_title=prev_title,
         previous_published_at=prev_published,
         previous_body=prev_body,
