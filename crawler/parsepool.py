@@ -5,14 +5,10 @@ trafilatura and lxml hold the GIL: in the crawl process they would use one core.
 at a time (:func:`crawler.parseworker.worker_main`), and answers every page with a
 Deferred that fires in the reactor thread with a :data:`~crawler.parseworker.Result`:
 
-- each worker holds two pages: the one it parses and the next, waiting in its pipe,
-  so it goes on at once instead of idling until the dispatcher thread (which shares
-  the GIL with the reactor's database writes) gets round to sending it another;
 - a page still parsing after ``NEWSWATCH_PARSE_TIMEOUT`` seconds is dropped
   ("parse timeout after 30 s"), its worker killed and replaced;
 - a worker that dies (segfault, OOM killer, ``kill -9``) costs the page it was parsing,
-  dropped with the way it died, and is replaced; the page waiting behind it goes to
-  another worker; the run goes on;
+  dropped with the way it died, and is replaced; the run goes on;
 - workers are started by a forkserver (never by forking the crawl process, which holds
   the reactor, threads and database connections) that preloads the parsers, and each
   one exits as soon as the crawl process is gone (:func:`worker_main`'s lifeline).
@@ -57,8 +53,6 @@ START_METHODS = ("forkserver", "spawn")
 MAX_STARTUP_FAILURES = 3
 #: Seconds a worker gets to exit when the pool closes before it is killed.
 CLOSE_GRACE_S = 2.0
-#: Pages sent to a worker at once: the one it parses and the one it takes next.
-PAGES_PER_WORKER = 2
 
 
 def default_workers() -> int:
@@ -83,9 +77,7 @@ class _Worker:
     process: BaseProcess
     tasks: Connection
     lifeline: Connection  # our end; closing it (or dying) ends the worker
-    #: Sent and not answered, in order: ``jobs[0]`` is being parsed and its deadline
-    #: runs; the others wait in the pipe.
-    jobs: deque[_Job] = field(default_factory=deque)
+    job: _Job | None = None
     ready: bool = False  # started up; only then is it sent pages
     pages: int = field(default=0)
 
@@ -172,7 +164,7 @@ class ParsePool:
         return items
 
     def _next_deadline(self) -> float | None:
-        started = [w.jobs[0].started for w in self._workers if w.jobs]
+        started = [w.job.started for w in self._workers if w.job is not None]
         if not started:
             return None
         return max(0.0, min(started) + self.timeout - time.monotonic())
@@ -193,24 +185,21 @@ class ParsePool:
             logger.debug("parse worker %s started", process.pid)
 
     def _assign(self) -> None:
-        # Breadth first: every idle worker gets a page before any gets its second.
-        for depth in range(1, PAGES_PER_WORKER + 1):
-            for worker in self._workers:
-                if len(worker.jobs) >= depth or not worker.ready:
-                    continue
+        for worker in self._workers:
+            if worker.job is not None or not worker.ready:
+                continue
+            with self._lock:
+                if not self._queue:
+                    return
+                job = self._queue.popleft()
+            job.started = time.monotonic()
+            worker.job = job
+            try:
+                worker.tasks.send((job.task_id, job.page, job.parser))
+            except OSError:  # it died idle; its sentinel reports it and the page is retried
                 with self._lock:
-                    if not self._queue:
-                        return
-                    job = self._queue.popleft()
-                if not worker.jobs:  # it starts on this one now
-                    job.started = time.monotonic()
-                worker.jobs.append(job)
-                try:
-                    worker.tasks.send((job.task_id, job.page, job.parser))
-                except OSError:  # it died; its sentinel reports it and the page is retried
-                    worker.jobs.pop()
-                    with self._lock:
-                        self._queue.appendleft(job)
+                    self._queue.appendleft(job)
+                worker.job = None
 
     def _serve(self, item: Any) -> None:
         worker = next(
@@ -229,13 +218,9 @@ class ParsePool:
                 self._startup_failures = 0
                 return
             task_id, result = message
+            job, worker.job = worker.job, None
             worker.pages += 1
-            if worker.jobs and worker.jobs[0].task_id == task_id:
-                job = worker.jobs.popleft()
-                if worker.jobs:
-                    # The worker went on to the next page as it sent this answer: its
-                    # deadline runs from now (late by at most this thread's wake-up).
-                    worker.jobs[0].started = time.monotonic()
+            if job is not None and job.task_id == task_id:
                 self._resolve(job, result)
         elif not worker.tasks.poll():  # dead, and no answer left to read
             self._bury(worker)
@@ -251,27 +236,17 @@ class ParsePool:
             self._startup_failures += 1
             if self._startup_failures >= MAX_STARTUP_FAILURES:
                 raise RuntimeError(f"{self._startup_failures} parse workers died starting up ({how})")
-        if worker.jobs:
-            job = worker.jobs.popleft()
-            self._requeue(worker)
-            self._resolve(job, Dropped(f"parse worker died ({how})"))
+        if worker.job is not None:
+            self._resolve(worker.job, Dropped(f"parse worker died ({how})"))
 
     def _expire(self) -> None:
         now = time.monotonic()
         for worker in list(self._workers):
-            job = worker.jobs[0] if worker.jobs else None
+            job = worker.job
             if job is not None and now - job.started >= self.timeout:
                 self._kill(worker)
                 self._remove(worker)
-                worker.jobs.popleft()
-                self._requeue(worker)
                 self._resolve(job, Dropped(f"parse timeout after {self.timeout:g} s"))
-
-    def _requeue(self, worker: _Worker) -> None:
-        """The pages a lost worker never started go back to the front of the queue, in order."""
-        with self._lock:
-            self._queue.extendleft(reversed(worker.jobs))
-        worker.jobs.clear()
 
     def _kill(self, worker: _Worker) -> None:
         if worker.process.pid is not None:
@@ -304,8 +279,8 @@ class ParsePool:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
                 self._kill(worker)
-            for job in worker.jobs:
-                self._resolve(job, Dropped("parse pool closed"))
+            if worker.job is not None:
+                self._resolve(worker.job, Dropped("parse pool closed"))
         self._workers.clear()
         self._wake_r.close()
         self._wake_w.close()

@@ -1,8 +1,7 @@
 """Parsing in worker processes (crawler.parsepool): deadlines, dead workers, orphans, same results.
 
 Everything runs through the real ``newswatch replay`` command with real worker
-processes (a worker is found as a descendant of the crawl process in /proc), but for
-one test of the pool's own bookkeeping, with real workers and no reactor.
+processes; a worker is found as a descendant of the crawl process in /proc.
 """
 
 from __future__ import annotations
@@ -10,23 +9,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import queue
 import shutil
 import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import make_url
 
-from crawler.parsepool import ParsePool
-from crawler.parseworker import Dropped, Parsed, Result
-from crawler.parsing import RawPage
 from tests.support.cli_helpers import FIXTURES, NEWSWATCH, REPO, newswatch
 
 CORPUS_PAGES = REPO.parent / "shared" / "corpus" / "pages"
@@ -281,41 +275,3 @@ def test_the_first_listed_copy_is_the_original_even_when_it_parses_last(tmp_path
     padded, plain = by_name["000_padded_copy.txt"], by_name["001_plain_copy.txt"]
     assert padded["duplicate_of"] is None and plain["duplicate_of"] == padded["id"]
     assert padded["content_hash"] == plain["content_hash"]
-
-
-class _RecordingPool(ParsePool):
-    """The real pool and workers; results are collected here instead of handed to a reactor."""
-
-    def __init__(self, workers: int, timeout: float) -> None:
-        self.results: queue.Queue[tuple[str, Result]] = queue.Queue()
-        super().__init__(workers, timeout)
-
-    def _resolve(self, job: Any, result: Result) -> None:
-        self.results.put((job.page.url, result))
-
-
-def test_the_page_waiting_behind_a_timed_out_one_is_parsed_by_the_next_worker() -> None:
-    """A worker holds two pages (the one it parses and the next): losing it must not lose the second."""
-    fetched = datetime(2026, 1, 1, tzinfo=UTC)
-    slow = RawPage(
-        url="https://example.invalid/slow", body=slow_page(), outlet="portal", fetched_at=fetched
-    )
-    seeds = [
-        RawPage(
-            url=f"https://example.invalid/seed-{n}",
-            body=SEED_ECNS.read_bytes(),
-            outlet="ecns",
-            fetched_at=fetched,
-        )
-        for n in range(3)
-    ]
-    pool = _RecordingPool(workers=1, timeout=2)
-    try:
-        for page in (slow, *seeds):
-            pool.parse(page, page.outlet)
-        results = dict(pool.results.get(timeout=60) for _ in range(4))
-    finally:
-        pool.close()
-    assert results.pop(slow.url) == Dropped("parse timeout after 2 s")
-    assert sorted(results) == [page.url for page in seeds]
-    assert all(isinstance(result, Parsed) for result in results.values())
