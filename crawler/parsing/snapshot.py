@@ -70,7 +70,7 @@ _MARKDOWN_SIGNS = (
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # The same characters as UTF-8 bytes: C0 and DEL are their own byte, C1 is \xc2 and one
 # of 0x80-0x9f.  UTF-8 decoding (strict or not) makes one of them from nothing else.
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES = bytes(byte for byte in range(0x80) if _CONTROLS.match(chr(byte)))
 _C1_AS_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 

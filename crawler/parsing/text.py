@@ -13,8 +13,9 @@ _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # Control characters (an ``&#27;`` entity, a NUL) are never text: removed, not kept.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Either of the two: one search tells whether the two substitutions can change anything.
-CONTROL_OR_ZERO_WIDTH = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
+# Either of the two (one class made of both): one search tells whether the two
+# substitutions can change anything.
+CONTROL_OR_ZERO_WIDTH = re.compile(f"[{_CONTROL.pattern[1:-1]}{_ZERO_WIDTH.pattern[1:-1]}]")
 
 
 def clean_line(line: str) -> str:
