@@ -64,8 +64,9 @@ class Verdict:
     reason: str
 
 
-def _visible_text(document: HtmlDocument) -> str:
-    return clean_line(" ".join(_VISIBLE_TEXT(document.tree)))
+def _visible_text(pieces: list[str]) -> str:
+    """The page's visible text from its ``_VISIBLE_TEXT`` pieces."""
+    return clean_line(" ".join(pieces))
 
 
 # clean_line keeps every character that is not whitespace, a control or zero-width, but
@@ -96,17 +97,19 @@ def classify(document: HtmlDocument) -> Verdict:
         return Verdict(LISTING, "JSON-LD " + "/".join(sorted(types & metadata.LISTING_TYPES)))
     text: str | None = None
     raw = _BODY_STRING(document.tree)
+    # Read once: the notice test below and the listing test after it both want them.
+    pieces = _VISIBLE_TEXT(document.tree) if len(raw) <= _MAX_NOTICE_PAGE_CHARS else None
     # A notice page is small even with its scripts, and its visible text is short: only
     # then is it searched (the search costs more than finding a long text long).
     if (
-        len(raw) <= _MAX_NOTICE_PAGE_CHARS
-        and not _surely_longer_than(_VISIBLE_TEXT(document.tree), _MAX_NOTICE_CHARS)
+        pieces is not None
+        and not _surely_longer_than(pieces, _MAX_NOTICE_CHARS)
         and any(
             pattern.search(raw) or pattern.search(document.title_tag) for pattern in (_INTERSTITIAL, _TAKEDOWN, _ERROR)
         )
     ):
         # Only then is the visible text (without scripts) worth building.
-        text = _visible_text(document)
+        text = _visible_text(pieces)
     notice = " ".join((document.title_tag, text)) if text is not None and len(text) <= _MAX_NOTICE_CHARS else ""
     if notice and (found := _INTERSTITIAL.search(notice)):
         return Verdict(INTERSTITIAL, f"verification page: {found[0]}")
@@ -116,8 +119,8 @@ def classify(document: HtmlDocument) -> Verdict:
         return Verdict(ERROR, f"error page: {found[0]}")
     headline_links = {clean_line(a.text_content()) for a in _HEADLINE_LINKS(document.tree)}
     headline_links.discard("")
-    if len(headline_links) >= _MIN_HEADLINE_LINKS:
-        text = _visible_text(document) if text is None else text
+    if len(headline_links) >= _MIN_HEADLINE_LINKS and text is None:
+        text = _visible_text(pieces if pieces is not None else _VISIBLE_TEXT(document.tree))
     if len(headline_links) >= _MIN_HEADLINE_LINKS and text:
         linked = sum(len(clean_line(a.text_content())) for a in _LINK_TEXT(document.tree))
         if linked / len(text) >= _LISTING_LINK_SHARE:
