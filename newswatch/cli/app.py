@@ -14,7 +14,14 @@ from crawler.settings import data_dir, default_database_url
 from newswatch import terminal
 from newswatch.cli import crawl as crawl_cli
 from newswatch.cli import fixtures, health, items, runs, schedule, watch, web, workers  # noqa: F401  (health adds `outlets health`)
-from newswatch.cli.options import AppState, DbOption, JsonOption, storage_errors, with_db
+from newswatch.cli.options import (
+    AppState,
+    DbOption,
+    JsonOption,
+    RootDbOption,
+    storage_errors,
+    with_db,
+)
 from newswatch.cli.render import console, fail, print_json, text
 from storage.outcomes import ARTICLE_OUTCOMES
 
@@ -45,7 +52,7 @@ BUNDLED_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: DbOption = None,
+    db: RootDbOption = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", envvar="NEWSWATCH_CONFIG", help="Outlets config (TOML; default: the shipped one).", show_default=False),

@@ -12,14 +12,16 @@ import typer
 
 from storage.db import Database, DatabaseError
 
+_DB_HELP = "SQLAlchemy database URL (default: an SQLite file; see `newswatch info`)."
+#: ``newswatch --db URL COMMAND``: the root reads NEWSWATCH_DB when no --db is typed.
+RootDbOption = Annotated[
+    str | None, typer.Option("--db", envvar="NEWSWATCH_DB", help=_DB_HELP, show_default=False)
+]
+#: ``newswatch COMMAND --db URL``: typed only.  Were NEWSWATCH_DB read here as well, its
+#: value would override a --db typed before the command (which the root already holds).
 DbOption = Annotated[
     str | None,
-    typer.Option(
-        "--db",
-        envvar="NEWSWATCH_DB",
-        help="SQLAlchemy database URL (default: an SQLite file; see `newswatch info`).",
-        show_default=False,
-    ),
+    typer.Option("--db", help=f"{_DB_HELP} [env var: NEWSWATCH_DB]", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 #: Largest id a database row can have (a signed 64-bit integer in SQLite and PostgreSQL):

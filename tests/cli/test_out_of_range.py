@@ -81,3 +81,19 @@ def test_a_job_stopped_by_a_never_firing_cron_is_started_by_a_new_schedule(tmp_p
     assert site.cli("schedule", "pause", "a").returncode == 0  # a person's pause still holds
     again = site.cli("schedule", "add", "a", "--every", "1h", "--json")
     assert json.loads(again.stdout)["state"] == "paused"
+
+
+def test_a_db_given_on_the_command_line_wins_over_the_environment(tmp_path: Path) -> None:
+    """``--db`` before or after the command beats NEWSWATCH_DB; the environment beats the default."""
+    environment_db, typed_db = tmp_path / "environment.db", tmp_path / "typed.db"
+    env = {"NEWSWATCH_DB": f"sqlite:///{environment_db}"}
+    typed = f"sqlite:///{typed_db}"
+    for args in (("--db", typed, "info", "--json"), ("info", "--json", "--db", typed)):
+        result = newswatch(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["database"] == typed
+    result = newswatch("info", "--json", env=env)
+    assert json.loads(result.stdout)["database"] == env["NEWSWATCH_DB"]
+    # A command that opens the database opens the typed one, not the environment's.
+    assert newswatch("--db", typed, "items", "list", "--json", env=env).returncode == 0
+    assert typed_db.exists() and not environment_db.exists()
