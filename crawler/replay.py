@@ -79,7 +79,16 @@ class ReplayProblem:
 
 
 def fixture_id(outlet: str, name: str) -> str:
-    return f"{FIXTURE_SCHEME}:{outlet}/{name}"
+    return f"{FIXTURE_SCHEME}:{outlet}/{_text_name(name)}"
+
+
+def _text_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 percent-encoded (``bad%FFname.html``).
+
+    Python keeps such bytes as lone surrogates (U+DC80..U+DCFF), which no URL, log
+    line or database column can hold.
+    """
+    return "".join(f"%{ord(char) - 0xDC00:02X}" if "\udc80" <= char <= "\udcff" else char for char in name)
 
 
 def request_url(page_url: str) -> str:

@@ -32,6 +32,12 @@ logger = logging.getLogger("storage.repository")
 T = TypeVar("T")
 
 
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udcff``: a file name that is not UTF-8
+    reaches a problem's location that way, and no database column can hold one."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -101,7 +107,9 @@ class RunBook:
         """A page the run could not store: ``dropped`` (bad input) or ``error``."""
         self._write(
             lambda s: s.add(
-                RunProblem(run_id=run_id, kind=kind, url=url, reason=reason[:2000], at=utcnow())
+                RunProblem(
+                    run_id=run_id, kind=kind, url=_storable(url), reason=_storable(reason[:2000]), at=utcnow()
+                )
             )
         )
 

@@ -144,3 +144,24 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path,
     reasons = {Path(p["url"]).name: p["reason"] for p in summary["problems"]}
     assert reasons["big.html"] == "page too large: 67,108,864 bytes (limit 1,000,000)"
     assert summary["counts"]["dropped"] == 1 and summary["counts"]["new"] == 1
+
+
+def test_file_names_that_are_not_utf8_are_replayed_or_listed(tmp_path: Path, sqlite_url: str) -> None:
+    """A name with a byte that is not UTF-8 (Python holds it as a lone surrogate) is no reason to lose a page."""
+    tree = tmp_path / "replay"
+    (tree / "rfi").mkdir(parents=True)
+    folder = os.fsencode(tree / "rfi")
+    seed = (FIXTURES / "rfi" / "003_1e4486f85b861131.txt").read_bytes()
+    Path(os.fsdecode(folder + b"/good\xff.txt")).write_bytes(seed)
+    Path(os.fsdecode(folder + b"/empty\xfe.txt")).write_bytes(b"")
+    (tree / "wr\udcfdong").mkdir()  # an outlet folder no spider has, named with such a byte
+    (tree / "wr\udcfdong" / "page.txt").write_bytes(seed)  # listed once, with its folder
+
+    summary, stderr = replay_json(tree, sqlite_url)
+    assert_accounted(summary, tree)
+    assert "could not record" not in stderr
+    # good\xff.txt is stored (under the canonical URL it declares), the other two are listed.
+    assert summary["counts"]["new"] == 1 and summary["counts"]["dropped"] == 2, summary
+    reasons = {p["url"].rsplit("/", 1)[1]: p["reason"] for p in summary["problems"]}
+    assert reasons["empty%FE.txt"] == "empty file"
+    assert reasons["wr\\udcfdong"].startswith("folder 'wr\\udcfdong' names no spider")
