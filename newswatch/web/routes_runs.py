@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -60,7 +61,7 @@ def build_run(db: Session, run_id: RowId) -> RunDetailOut:
     if found is None:
         raise HTTPException(404, f"no run {run_id}")
     row, problems = found
-    return RunDetailOut(run=run_out(row), problems=[ProblemOut(**p.__dict__) for p in problems])
+    return RunDetailOut(run=run_out(row), problems=[ProblemOut(**asdict(p)) for p in problems])
 
 
 @router.get("/runs/{run_id:int}.json", response_model=RunDetailOut, responses=ERRORS, summary="One crawl run")
