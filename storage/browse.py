@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ArticleRecord, ArticleVersion, CrawlRun, RunProblem
 from storage.outcomes import RUN_COUNTS
-from storage.queries import ArticleRow, row_of, with_current_body
+from storage.queries import ArticleRow, ProblemRow, row_of, with_current_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +87,6 @@ class RunRow:
     finished_at: datetime | None
     message: str | None
     counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class ProblemRow:
-    kind: str
-    url: str
-    reason: str
-    at: datetime
 
 
 @dataclass(frozen=True)

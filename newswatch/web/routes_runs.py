@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,6 +18,7 @@ from newswatch.web.app import MAX_ID, RowId, page, session
 from newswatch.web.routes_search import ERRORS
 from newswatch.web.schemas import OutletOut, OutletsOut, ProblemOut, RunDetailOut, RunOut, RunsOut
 from storage import browse
+from storage.outcomes import RUN_COUNTS
 
 router = APIRouter()
 DB = Annotated[Session, Depends(session)]
@@ -40,12 +42,11 @@ def runs_json(db: DB, after: After = None) -> RunsOut:
 @router.get("/runs.csv", responses={200: {"content": {"text/csv": {}}}, **ERRORS}, summary="Crawl runs as CSV")
 def runs_csv(db: DB, after: After = None) -> Response:
     out = io.StringIO()
-    names = ("new", "changed", "unchanged", "duplicate", "dropped", "error")
     writer = csv.writer(out)
-    writer.writerow(["id", "status", "mode", "origin", "outlets", "started_at", "finished_at", *names, "message"])
+    writer.writerow(["id", "status", "mode", "origin", "outlets", "started_at", "finished_at", *RUN_COUNTS, "message"])
     for run in build_runs(db, after).runs:
         writer.writerow([run.id, run.status, run.mode, run.origin, " ".join(run.outlets), run.started_at.isoformat(),
-                         run.finished_at.isoformat() if run.finished_at else "", *(run.counts[n] for n in names),
+                         run.finished_at.isoformat() if run.finished_at else "", *(run.counts[n] for n in RUN_COUNTS),
                          run.message or ""])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
@@ -60,7 +61,7 @@ def build_run(db: Session, run_id: RowId) -> RunDetailOut:
     if found is None:
         raise HTTPException(404, f"no run {run_id}")
     row, problems = found
-    return RunDetailOut(run=run_out(row), problems=[ProblemOut(**p.__dict__) for p in problems])
+    return RunDetailOut(run=run_out(row), problems=[ProblemOut(**asdict(p)) for p in problems])
 
 
 @router.get("/runs/{run_id:int}.json", response_model=RunDetailOut, responses=ERRORS, summary="One crawl run")
