@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
 from datetime import datetime
-from typing import Any, get_type_hints
+from typing import Any
 
-from pydantic import BaseModel, Field, create_model
-
-from storage import browse, queries
-
-
-def row_fields(row: type[Any]) -> type[BaseModel]:
-    """A model with a storage row's fields: the same names, types, defaults and order.
-
-    A schema that passes a storage row on as it is derives from this (adding only what
-    the web computes), so the row's fields are declared once, in storage.  The base is
-    not itself a schema: the OpenAPI names and documents the subclass.  mypy cannot
-    follow a base made at run time (hence ``type: ignore[misc]`` on each subclass) and
-    takes the inherited fields as Any.
-    """
-    hints = get_type_hints(row)
-    definitions: dict[str, Any] = {}
-    for f in fields(row):
-        if f.default is not MISSING:
-            definitions[f.name] = (hints[f.name], f.default)
-        elif f.default_factory is not MISSING:
-            definitions[f.name] = (hints[f.name], Field(default_factory=f.default_factory))
-        else:
-            definitions[f.name] = (hints[f.name], ...)
-    return create_model(f"{row.__name__}Fields", __module__=__name__, **definitions)
+from pydantic import BaseModel, Field
 
 
 class ErrorOut(BaseModel):
@@ -84,7 +60,17 @@ class DateFact(BaseModel):
     source: str
 
 
-class VersionOut(row_fields(browse.VersionRow)):  # type: ignore[misc]
+class VersionOut(BaseModel):
+    version: int
+    url: str
+    title: str
+    published_at: str | None
+    author: str | None
+    content_hash: str
+    fetched_at: datetime
+    recorded_at: datetime
+    run_id: int | None
+    body_chars: int
     cosmetic: bool = Field(description="Only whitespace or punctuation changed since the previous version")
     change: str = Field(description="What changed since the previous version")
 
@@ -170,8 +156,17 @@ class StoriesOut(BaseModel):
     stories: list[StoryOut]
 
 
-class RunOut(row_fields(browse.RunRow)):  # type: ignore[misc]
-    pass
+class RunOut(BaseModel):
+    id: int
+    spiders: str
+    outlets: list[str]
+    mode: str
+    origin: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    message: str | None
+    counts: dict[str, int]
 
 
 class RunsOut(BaseModel):
@@ -179,8 +174,11 @@ class RunsOut(BaseModel):
     next_after: int | None
 
 
-class ProblemOut(row_fields(queries.ProblemRow)):  # type: ignore[misc]
-    pass
+class ProblemOut(BaseModel):
+    kind: str
+    url: str
+    reason: str
+    at: datetime
 
 
 class RunDetailOut(BaseModel):
