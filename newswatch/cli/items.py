@@ -12,6 +12,7 @@ import typer
 
 from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
+from newswatch.spreadsheet import inert_row
 from newswatch.terminal import json_inert
 from newswatch.textdiff import sentence_diff, summarise
 from storage import queries
@@ -108,7 +109,7 @@ def export(
                 for row, body in queries.iter_articles(session, outlet=outlet):
                     record = queries.article_dict(row, body)
                     record["extra"] = json.dumps(record["extra"], ensure_ascii=False)
-                    writer.writerow(record)
+                    writer.writerow(inert_row(record))
             else:
                 for row, body in queries.iter_articles(session, outlet=outlet):
                     line = json.dumps(queries.article_dict(row, body), ensure_ascii=False)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from crawler.outlets import ConfigError, load_outlets
 from newswatch.scheduling.jobstore import job_id
+from newswatch.spreadsheet import inert_cell
 from newswatch.web.app import MAX_ID, RowId, page, session
 from newswatch.web.routes_search import ERRORS
 from newswatch.web.schemas import OutletOut, OutletsOut, ProblemOut, RunDetailOut, RunOut, RunsOut
@@ -45,9 +46,10 @@ def runs_csv(db: DB, after: After = None) -> Response:
     writer = csv.writer(out)
     writer.writerow(["id", "status", "mode", "origin", "outlets", "started_at", "finished_at", *RUN_COUNTS, "message"])
     for run in build_runs(db, after).runs:
+        # The message may quote a page's error or a file name: made inert like the rest.
         writer.writerow([run.id, run.status, run.mode, run.origin, " ".join(run.outlets), run.started_at.isoformat(),
                          run.finished_at.isoformat() if run.finished_at else "", *(run.counts[n] for n in RUN_COUNTS),
-                         run.message or ""])
+                         inert_cell(run.message or "")])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from newswatch.spreadsheet import inert_row
 from newswatch.web.app import MAX_ID, page, session
 from newswatch.web.schemas import (
     ErrorOut,
@@ -134,13 +135,6 @@ def _export_rows(db: Session, filters: SearchFilters) -> Iterator[dict[str, obje
         after, offset = result.next_after, result.next_offset or 0
 
 
-def _csv_cell(value: object) -> object:
-    # A cell starting with = + - @ is a formula to a spreadsheet: keep scraped text text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @router.get("/search.csv", responses={200: {"content": {"text/csv": {}}}, **ERRORS}, summary="Search results as CSV")
 def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
                from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
@@ -152,7 +146,7 @@ def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
     writer = csv.DictWriter(out, fieldnames=_EXPORT_FIELDS)
     writer.writeheader()
     for row in _export_rows(db, filters):
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow(inert_row(row))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="newswatch-search.csv"'})
 
