@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.settings import default_config_path
+from crawler.urls import web_address_problem
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -169,8 +170,8 @@ def _outlet(path: Path, lines: list[str], name: str, table: Any) -> Outlet:
 
     start_urls = strings("start_urls", required=True)
     for url in start_urls:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise error("start_urls", f"{url!r} is not an http(s) URL")
+        if problem := web_address_problem(url):
+            raise error("start_urls", f"the URL {problem}")
     patterns = {key: strings(key) for key in ("article_patterns", "follow_patterns")}
     for key, values in patterns.items():
         for pattern in values:

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
+
+from crawler.urls import web_address_problem
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -101,9 +101,6 @@ def request_url(page_url: str) -> str:
 
 #: A sidecar larger than this is refused unread: it holds a URL and a time.
 MAX_SIDECAR_BYTES = 64 * 1024
-#: Longest sidecar URL accepted (browsers and servers cut near this too).
-MAX_URL_CHARS = 2048
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
 def outlet_folders(root: Path) -> Iterator[Path]:
@@ -199,25 +196,6 @@ def read_sidecar(path: Path, folder: Path) -> dict[str, Any]:
     if fetched is not None:
         meta["fetched_at"] = _fetched_at(path.name, fetched)
     return meta
-
-
-def web_address_problem(url: object) -> str | None:
-    """Why ``url`` is not an absolute http(s) address a page could have come from, or ``None``."""
-    if not isinstance(url, str):
-        return f"must be a string, got {type(url).__name__}"
-    shown = url[:80] + ("…" if len(url) > 80 else "")
-    if len(url) > MAX_URL_CHARS:
-        return f"is {len(url):,} characters long (limit {MAX_URL_CHARS:,}): {shown!r}"
-    if _URL_FORBIDDEN.search(url):
-        return f"contains spaces or control characters: {shown!r}"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        return f"is not a valid URL: {shown!r}"
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return f"must be an http(s) web address, got {shown!r}"
-    return None
 
 
 def _fetched_at(name: str, value: object) -> datetime:

@@ -46,6 +46,7 @@ __all__ = [
     "WECHAT_HOST",
     "WECHAT_VOLATILE_PARAMS",
     "canonical_url",
+    "web_address_problem",
     "registrable_domain",
     "same_site",
     "strip_secrets",
@@ -478,3 +479,28 @@ def canonical_url(url: str, declared: str | None = None) -> str:
             if _declared_is_trustworthy(page, candidate):
                 return candidate
     return page
+
+
+#: Longest URL accepted from a sidecar, the config or the command line (browsers and
+#: servers cut near this too).
+MAX_URL_CHARS = 2048
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+def web_address_problem(url: object) -> str | None:
+    """Why ``url`` is not an absolute http(s) address a page could have come from, or ``None``."""
+    if not isinstance(url, str):
+        return f"must be a string, got {type(url).__name__}"
+    shown = url[:80] + ("…" if len(url) > 80 else "")
+    if len(url) > MAX_URL_CHARS:
+        return f"is {len(url):,} characters long (limit {MAX_URL_CHARS:,}): {shown!r}"
+    if _URL_FORBIDDEN.search(url):
+        return f"contains spaces or control characters: {shown!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return f"is not a valid URL: {shown!r}"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"must be an http(s) web address, got {shown!r}"
+    return None

@@ -29,6 +29,7 @@ from scrapy.settings import Settings
 from crawler.outlets import Outlet
 from crawler.parsing import NotAnArticle, ParseError, RawPage, parse
 from crawler.replay import SIDECAR_SUFFIXES
+from crawler.urls import web_address_problem
 
 #: Which parser reads the fixtures of each spider folder.
 PARSER_OF_SPIDER = {"wechat": "wechat", "portal": "portal", "ecns": "ecns", "rfi": "rfi", "bbc": "bbc"}
@@ -90,8 +91,8 @@ def _capture_settings(outlet: Outlet) -> Settings:
 
 def fetch(url: str, outlet: Outlet) -> dict[str, Any]:
     """The response to ``url`` through the crawler's downloader; ``CaptureError`` if none came."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise CaptureError(f"not an http(s) URL: {url!r}")
+    if problem := web_address_problem(url):
+        raise CaptureError(f"the URL {problem}")
     found: dict[str, Any] = {}
     process = CrawlerProcess(_capture_settings(outlet), install_root_handler=False)
     crawler = process.create_crawler(_CaptureSpider)

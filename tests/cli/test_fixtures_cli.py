@@ -113,6 +113,19 @@ def test_capture_goes_through_the_ssrf_guard_and_robots(server: str, tmp_path: P
     assert not list(fixtures.glob("*/*"))
 
 
+def test_capture_refuses_what_is_not_a_web_address_before_any_lookup(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    for url, reason in (
+        ("file:///etc/passwd", "must be an http(s) web address"),
+        ("https://www.rfi .fr/cn/x", "contains spaces or control characters"),  # was looked up in DNS
+        ("https://www.rfi.fr:99999/cn/x", "is not a valid URL"),
+    ):
+        result = newswatch("fixtures", "capture", url, "--outlet", "rfi_cn", "--dir", str(fixtures))
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert f"capture failed: the URL {reason}" in result.stderr, result.stderr
+    assert not fixtures.exists()
+
+
 def test_bundled_seed_fixtures_pass_the_check() -> None:
     result = newswatch("fixtures", "check", "--json")
     assert result.returncode == 0, result.stdout + result.stderr

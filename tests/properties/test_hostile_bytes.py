@@ -24,9 +24,8 @@ from crawler.replay import (
     read_page,
     read_sidecar,
     scan_outlet,
-    web_address_problem,
 )
-from crawler.urls import canonical_url, strip_secrets
+from crawler.urls import canonical_url, strip_secrets, web_address_problem
 from tests.support.parser_cases import seed_files
 
 SEEDS = [(path.parent.name, path.read_bytes()) for path in seed_files()]
