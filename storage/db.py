@@ -124,10 +124,21 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     )
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names; None for another database, ``:memory:`` or a ``file:`` URI.
+
+    Raises :class:`DatabaseError` for a URL that is not a database URL.
+    """
+    parsed = _parse_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database).expanduser()
+
+
 def _sqlite_engine(url: str) -> Engine:
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        path = Path(database).expanduser()
+    path = sqlite_file(url)
+    if path is not None:
         try:
             # Private by default: the database holds what was crawled, and who crawled it.
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

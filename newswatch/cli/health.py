@@ -29,7 +29,7 @@ def health(
     from crawler.parsing.health import HEALTH_FIELDS
     from newswatch.health import outlet_health
 
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         rows = [(run.id, run.started_at.isoformat(), run.stats) for run in queries.list_runs(session, limit=runs)]
     found = outlet_health(rows)
     if outlet is not None:

@@ -43,7 +43,7 @@ def list_items(
     as_json: JsonOption = False,
 ) -> None:
     """List stored articles. Example: newswatch items list --outlet bbc --limit 20"""
-    database = with_db(ctx, db).database()
+    database = with_db(ctx, db).database(existing=True)
     if as_json:
         with database.read_session() as session:
             rows = queries.list_articles(session, outlet=outlet, limit=limit)
@@ -72,7 +72,7 @@ def _article_or_exit(session: Any, article_id: int) -> tuple[ArticleRow, str]:
 @app.command()
 def show(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one article with its text and metadata. Example: newswatch items show 3"""
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         record = queries.article_dict(*_article_or_exit(session, article_id))
     if as_json:
         print_json(record)
@@ -99,7 +99,7 @@ def export(
         # CSV has no escape for ESC or a bidi override: a title could drive the terminal.
         fail("refusing to write CSV to a terminal (titles could carry terminal escapes): use --output FILE or a pipe")
         raise typer.Exit(2)
-    database = with_db(ctx, db).database()
+    database = with_db(ctx, db).database(existing=True)
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         with database.read_session() as session:
@@ -122,7 +122,7 @@ def export(
 @app.command()
 def history(ctx: typer.Context, article_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the versions of an article and what changed in each. Example: newswatch items history 3"""
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         _article_or_exit(session, article_id)
         versions = queries.versions(session, article_id)
     entries: list[dict[str, Any]] = []
@@ -164,7 +164,7 @@ def diff(
     db: DbOption = None,
 ) -> None:
     """Show what changed between two versions, sentence by sentence. Example: newswatch items diff 3 1 2"""
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         _article_or_exit(session, article_id)
         versions = {v.version: v for v in queries.versions(session, article_id)}
     newest = max(versions)

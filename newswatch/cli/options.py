@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from storage.db import Database, DatabaseError
+from storage.db import Database, DatabaseError, sqlite_file
 
 _DB_HELP = "SQLAlchemy database URL (default: an SQLite file; see `newswatch info`)."
 #: ``newswatch --db URL COMMAND``: the root reads NEWSWATCH_DB when no --db is typed.
@@ -45,13 +45,21 @@ class AppState:
     verbose: bool
     _db: Database | None = None
 
-    def database(self) -> Database:
-        """The open, migrated database, or a clean exit with the reason."""
+    def database(self, *, existing: bool = False) -> Database:
+        """The open, migrated database, or a clean exit with the reason.
+
+        ``existing``, for commands that only read: an SQLite file that is not there is
+        refused rather than created empty, since it is most often a mistyped --db.
+        """
         if self._db is None:
             from newswatch.cli.render import fail
             from newswatch.databases import database
 
             try:
+                if existing and (path := sqlite_file(self.db_url)) and not path.exists():
+                    fail(f"no database at {path}: nothing has been recorded there "
+                         "(`newswatch replay` or `newswatch crawl` creates it)")  # fmt: skip
+                    raise typer.Exit(2)
                 self._db = database(self.db_url)
             except DatabaseError as exc:
                 fail(str(exc))

@@ -111,7 +111,7 @@ def add(
 @app.command("list")
 def list_watches(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List watches with their match and delivery counts."""
-    database = with_db(ctx, db).database()
+    database = with_db(ctx, db).database(existing=True)
     with database.read_session() as session:
         rows = [
             (w, store.match_count(session, w.id), outbox.status_counts(session, w.id))
@@ -148,7 +148,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """A watch with its recent matches and deliveries (status, attempts, last error)."""
-    database = with_db(ctx, db).database()
+    database = with_db(ctx, db).database(existing=True)
     with database.read_session() as session:
         watch = _watch_or_exit(session, name)
         matches = store.recent_matches(session, watch.id, limit=limit)
@@ -267,7 +267,7 @@ def feed_command(
 
     Example: newswatch watch feed putin -o putin.atom
     """
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         document = feed.watch_feed(session, name, limit=limit)
     if document is None:
         fail(f"no watch named {name!r} (see `newswatch watch list`)")

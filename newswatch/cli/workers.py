@@ -91,7 +91,7 @@ def workers(
     as_json: JsonOption = False,
 ) -> None:
     """Which worker ran which crawl (newest first). Example: newswatch workers --limit 20"""
-    with with_db(ctx, db).database().read_session() as session:
+    with with_db(ctx, db).database(existing=True).read_session() as session:
         rows = queries.worker_runs(session, limit=limit)
         records = [queries.run_dict(row) for row in rows]
     if as_json:

@@ -216,7 +216,8 @@ def test_a_channel_that_cannot_work_is_refused_in_one_line_with_secrets_masked(s
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert reason in " ".join(lines) and "Traceback" not in result.stderr
         assert "SECRETSECRETSECRET" not in result.stderr and "abcdef123456" not in result.stderr
-    assert newswatch_json("watch", "list", "--db", sqlite_url) == []
+    listed = newswatch("watch", "list", "--db", sqlite_url)  # nothing stored: not even the database
+    assert listed.returncode == 2 and "no database at" in listed.stderr
 
 
 def test_watch_test_reports_each_channel(sqlite_url: str, smtp: SmtpSink, webhook: WebhookReceiver) -> None:  # noqa: F811

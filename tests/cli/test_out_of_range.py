@@ -32,7 +32,9 @@ def test_a_corrupt_sqlite_file_or_a_database_folder_that_is_a_file(tmp_path: Pat
             assert result.returncode == 2, (command, result.stderr)
             assert "Traceback" not in result.stderr and len(error_lines(result.stderr)) == 1
     assert corrupt.read_bytes() == before  # nothing written into it
-    assert "is not a folder" in newswatch("runs", "list", "--db", f"sqlite:///{not_a_folder}/x.db").stderr
+    # A command that records would create the file, and says why it cannot.
+    created = newswatch("watch", "add", "w", "--query", "x", "--db", f"sqlite:///{not_a_folder}/x.db")
+    assert "is not a folder" in created.stderr
 
 
 ABSURD_SCHEDULES = [
@@ -59,7 +61,8 @@ def test_an_absurd_timeout_in_the_config_is_a_config_error(tmp_path: Path) -> No
     result = site.cli("crawl", "a")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "99999999999999d" in result.stderr
-    assert site.cli("runs", "list", "--json").stdout.strip() == "[]"  # no run half-started
+    listed = site.cli("runs", "list", "--json")  # no run half-started: not even a database
+    assert listed.returncode == 2 and "no database at" in listed.stderr
 
 
 def test_a_job_stopped_by_a_never_firing_cron_is_started_by_a_new_schedule(tmp_path: Path) -> None:
@@ -95,5 +98,20 @@ def test_a_db_given_on_the_command_line_wins_over_the_environment(tmp_path: Path
     result = newswatch("info", "--json", env=env)
     assert json.loads(result.stdout)["database"] == env["NEWSWATCH_DB"]
     # A command that opens the database opens the typed one, not the environment's.
-    assert newswatch("--db", typed, "items", "list", "--json", env=env).returncode == 0
+    assert newswatch("--db", typed, "watch", "add", "w", "--query", "中俄", env=env).returncode == 0
     assert typed_db.exists() and not environment_db.exists()
+
+
+def test_a_read_command_refuses_an_sqlite_file_that_is_not_there(tmp_path: Path) -> None:
+    """A mistyped --db is an error, not a new empty database that answers 'nothing stored'."""
+    missing = tmp_path / "typo" / "newswatch.db"
+    url = f"sqlite:///{missing}"
+    for command in (("items", "list"), ("items", "export"), ("runs", "list"), ("watch", "list"), ("items", "show", "1")):
+        result = newswatch(*command, "--db", url)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert error_lines(result.stderr) == [f"error: no database at {missing}: nothing has been recorded there "
+                                              "(`newswatch replay` or `newswatch crawl` creates it)"]
+    assert not missing.parent.exists()
+    # A command that records creates it, and the read commands then answer.
+    assert newswatch("watch", "add", "w", "--query", "中俄", "--db", url).returncode == 0
+    assert newswatch("items", "list", "--db", url).returncode == 0

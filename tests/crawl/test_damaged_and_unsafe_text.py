@@ -8,6 +8,7 @@ import pty
 import subprocess
 from pathlib import Path
 
+from storage.db import open_database
 from tests.crawl.test_replay_hostile import assert_accounted, replay_json
 from tests.support.cli_helpers import NEWSWATCH, REPO, newswatch
 
@@ -97,7 +98,7 @@ def test_nothing_scraped_reaches_the_terminal_raw(tmp_path: Path, sqlite_url: st
 
 
 def test_csv_export_refuses_to_write_to_a_terminal(sqlite_url: str, tmp_path: Path) -> None:
-    assert newswatch("runs", "list", "--db", sqlite_url).returncode == 0
+    open_database(sqlite_url).dispose()  # creates and migrates the database
     leader, follower = pty.openpty()
     try:
         result = subprocess.run(

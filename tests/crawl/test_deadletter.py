@@ -15,7 +15,7 @@ from tests.support.cli_helpers import FIXTURES, newswatch, newswatch_json
 
 
 def test_articles_that_cannot_be_stored_are_spooled_then_recorded_next_run(tmp_path: Path, sqlite_url: str) -> None:
-    assert newswatch("runs", "list", "--db", sqlite_url).returncode == 0  # creates and migrates the database
+    open_database(sqlite_url).dispose()  # creates and migrates the database
     path = make_url(sqlite_url).database
     assert Path(path).stat().st_mode & 0o777 == 0o600  # crawled text is not world-readable
     with sqlite3.connect(path) as connection:  # a real write failure inside record()

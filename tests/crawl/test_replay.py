@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.db import open_database
 from tests.support.cli_helpers import FIXTURES, REPO, newswatch, newswatch_json
 
 SEED_TITLES = {
@@ -166,7 +167,7 @@ def test_a_database_failure_when_the_run_starts_is_one_line_not_a_traceback(sqli
 
     from sqlalchemy import make_url
 
-    assert newswatch("runs", "list", "--db", sqlite_url).returncode == 0
+    open_database(sqlite_url).dispose()  # creates and migrates the database
     with sqlite3.connect(make_url(sqlite_url).database) as connection:
         connection.execute(
             "CREATE TRIGGER refuse_runs BEFORE INSERT ON crawl_runs "
