@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,24 @@ def _pg_admin_url() -> str:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+def pg_databases() -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty PostgreSQL databases, as many as the test asks for (``pg_url`` is
+    the first; a test comparing two databases asks for another), all dropped afterwards."""
     if not PG_URL:
         pytest.skip("NEWSWATCH_TEST_PG is not set (.ci/run sets it)")
+    with ExitStack() as databases:
+        yield lambda: databases.enter_context(_fresh_pg_database())
+
+
+@pytest.fixture
+def pg_url(pg_databases: Callable[[], str]) -> str:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    return pg_databases()
+
+
+@contextmanager
+def _fresh_pg_database() -> Iterator[str]:
+    """A new, empty database on the NEWSWATCH_TEST_PG server; its URL. Dropped on exit."""
     admin_url = _pg_admin_url()
     name = f"newswatch_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

@@ -135,13 +135,23 @@ def _export_rows(db: Session, filters: SearchFilters) -> Iterator[dict[str, obje
         after, offset = result.next_after, result.next_offset or 0
 
 
-@router.get("/search.csv", responses={200: {"content": {"text/csv": {}}}, **ERRORS}, summary="Search results as CSV")
-def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
-               from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-               kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> Response:
+def _export_filters(q: Q = "", outlet: Outlet = None, lang: Lang = None,
+                   from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
+                   kind: Kind = None, sort: SortParam = "new", after: After = None,
+                   offset: Offset = 0) -> SearchFilters:
+    """The downloads' query parameters (a FastAPI dependency): both take the same ones, and
+    refuse a query with nothing to search for (an empty ``q`` downloads the newest articles)."""
     filters = _filters(q, outlet, lang, from_, to, sort, after, kind, offset)
     if filters.q and filters.query.empty:
         raise HTTPException(400, "q: nothing to search for")
+    return filters
+
+
+ExportFilters = Annotated[SearchFilters, Depends(_export_filters)]
+
+
+@router.get("/search.csv", responses={200: {"content": {"text/csv": {}}}, **ERRORS}, summary="Search results as CSV")
+def search_csv(db: DB, filters: ExportFilters) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_EXPORT_FIELDS)
     writer.writeheader()
@@ -152,12 +162,7 @@ def search_csv(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
 
 
 @router.get("/search.jsonl", responses={200: {"content": {"application/jsonl": {}}}, **ERRORS}, summary="Search results as JSON lines")
-def search_jsonl(db: DB, q: Q = "", outlet: Outlet = None, lang: Lang = None,
-                 from_: Annotated[str | None, Query(alias="from", max_length=10)] = None, to: Day = None,
-                 kind: Kind = None, sort: SortParam = "new", after: After = None, offset: Offset = 0) -> Response:
-    filters = _filters(q, outlet, lang, from_, to, sort, after, kind, offset)
-    if filters.q and filters.query.empty:
-        raise HTTPException(400, "q: nothing to search for")
+def search_jsonl(db: DB, filters: ExportFilters) -> Response:
     body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _export_rows(db, filters))
     return StreamingResponse(iter([body]), media_type="application/jsonl; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="newswatch-search.jsonl"'})

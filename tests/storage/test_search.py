@@ -186,3 +186,50 @@ def test_the_count_stops_at_its_cap_and_says_so(db: Database) -> None:
     bulk_record(db, [BulkItem(make_article("https://cap.example/one-more", title="又一次", body="普京又一次会见。" * 3), seen)])
     assert counted("普京") == (cap, True)
     assert counted("无关") == (1, False)
+
+
+def _index_rows(db: Database) -> list[object]:
+    """Every entry of the index as the engine holds it: FTS5's (term, article, column,
+    position) instances (a contentless table keeps no text), PostgreSQL's rows."""
+    with db.engine.begin() as connection:
+        if db.is_sqlite:
+            connection.execute(text(
+                f"CREATE VIRTUAL TABLE temp.search_terms USING fts5vocab(main, {search.SEARCH_TABLE}, 'instance')"
+            ))
+            rows = connection.execute(text("SELECT term, doc, col, offset FROM temp.search_terms ORDER BY 2, 3, 4, 1")).all()
+            connection.execute(text("DROP TABLE temp.search_terms"))
+            return list(rows)
+        return list(connection.execute(text(
+            f"SELECT article_id, tsv::text, outlet, language, day FROM {search.SEARCH_TABLE} ORDER BY 1"
+        )).all())
+
+
+def test_a_rebuild_indexes_in_batches_what_recording_indexed(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rebuild writes a batch of entries at a time; the index it leaves is the one that
+    recording (new articles, then edits replacing their entries) left."""
+    monkeypatch.setattr(search, "REBUILD_BATCH", 3)  # several batches, the last one short
+    store = Store(db)
+    _seed(db)
+    for i in range(7):
+        store.record(make_article(
+            f"https://bbc.example/r{i}", outlet=["bbc", "rfi"][i % 2], title=f"第{i}篇 Talks {i}",
+            body=f"第{i}篇文章提到了北京和Moscow。" * 3 + ("普京会见了代表团。" if i % 3 == 0 else "Markets closed higher."),
+            published_at=None if i == 4 else f"2024-03-0{1 + i}T08:00:00Z",
+        ), None)
+    # Edits: each replaces its article's entry (its words, its date) with the new version's.
+    edited = store.record(make_article("https://bbc.example/r1", outlet="rfi", title="第1篇 改版",
+                                       body="改版后只提到了莫斯科。" * 3, published_at="2024-04-01T08:00:00Z"), None)
+    assert edited.status == "changed"
+    assert store.record(make_article("https://bbc.example/r2", outlet="bbc", title="第2篇", body="第二次改版提到了普京。" * 3,
+                                     published_at=None), None).status == "changed"
+    queries = [("普京", {}), ("莫斯科", {}), ("moscow", {}), ("北京", {"outlet": "bbc"}), ("改版", {"lang": "zh"}),
+               ("北京", {"date_from": date(2024, 3, 3), "date_to": date(2024, 3, 6)}), ("talks -markets", {}), ("", {})]
+    recorded_rows = _index_rows(db)
+    recorded_answers = [_ids(db, q, **filters) for q, filters in queries]
+    assert all(recorded_answers[:6])  # the queries do find things
+
+    with db.engine.begin() as connection:
+        assert search.rebuild(connection) == 10
+
+    assert _index_rows(db) == recorded_rows
+    assert [_ids(db, q, **filters) for q, filters in queries] == recorded_answers

@@ -5,12 +5,13 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from crawler.items import Article
 from storage import search_pg, search_queries
@@ -49,21 +50,11 @@ def _articles(n: int = 36) -> list[Article]:
 
 
 @pytest.fixture
-def second_url(db_url: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def second_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """Another empty database on the same backend as ``db_url``."""
     if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'bulk.db'}"
-        return
-    name = f"newswatch_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'bulk.db'}"
+    return cast(Callable[[], str], request.getfixturevalue("pg_databases"))()
 
 
 def _answers(db: Database) -> list[object]:
