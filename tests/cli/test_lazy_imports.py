@@ -28,6 +28,13 @@ main()
 
 #: The scheduler, its job store and the crawl service: loaded only to touch the jobs.
 SCHEDULER = ("apscheduler.schedulers", "newswatch.scheduling.jobs", "newswatch.scheduling.serve", "newswatch.scheduling.service")
+#: The page parsers and what they bring: loaded only to parse (the config needs their names).
+PARSERS = (
+    "trafilatura", "crawler.parsing.generic", "crawler.parsing.html",
+    *(f"crawler.parsing.{name}" for name in ("wechat", "portal", "ecns", "rfi", "bbc")),
+)
+#: Never in a command that does not crawl, nor before the database needs migrating.
+CRAWLER = ("scrapy", "twisted", "alembic")
 
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -55,12 +62,33 @@ def test_a_refused_schedule_loads_no_scheduler(tmp_path: Path, args: tuple[str, 
     result, modules = run_cli(tmp_path, "schedule", "add", *args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(error), result.stderr
-    assert not [m for m in modules if m.startswith(SCHEDULER)]
+    assert not [m for m in modules if m.startswith(SCHEDULER + PARSERS + CRAWLER)]
     assert not (tmp_path / "nw.db").exists()
 
 
-def test_the_scheduling_package_loads_its_modules_at_first_use(tmp_path: Path) -> None:
-    """Its re-exports are loaded lazily; ``serve`` (a submodule's name too) is the function."""
+def test_reading_the_outlets_config_loads_no_parser(tmp_path: Path) -> None:
+    result, modules = run_cli(tmp_path, "outlets", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert {"rfi_cn", "bbc_zhongwen"} <= {outlet["name"] for outlet in json.loads(result.stdout)}
+    assert not [m for m in modules if m.startswith(PARSERS + CRAWLER + SCHEDULER)]
+    # `schedule list` reads the config and the job store (a new database: migrated, hence alembic).
+    result, modules = run_cli(tmp_path, "schedule", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert not [m for m in modules if m.startswith((*PARSERS, "scrapy", "twisted"))]
+
+
+def test_an_unknown_outlet_type_is_still_refused_by_name(tmp_path: Path) -> None:
+    config = tmp_path / "outlets.toml"
+    config.write_text('[outlets.x]\nspider = "rif"\nstart_urls = ["https://rfi.fr/"]\nallowed_domains = ["rfi.fr"]\n')
+    result, modules = run_cli(tmp_path, "--config", str(config), "outlets", "list")
+    assert result.returncode == 2
+    assert "outlets.x.spider: 'rif' is not one of wechat, portal, ecns, rfi, bbc" in result.stderr
+    assert not [m for m in modules if m.startswith(PARSERS)]
+
+
+def test_the_scheduling_package_and_the_parsers_load_at_first_use(tmp_path: Path) -> None:
+    """The package's re-exports load lazily (``serve``, a submodule's name too, is the function);
+    a parser's module is imported at its first lookup."""
     script = """
 import sys
 import newswatch.scheduling.triggers
@@ -70,6 +98,10 @@ from newswatch.scheduling.serve import serve as serve_function
 assert serve is serve_function and callable(serve), serve
 from newswatch import scheduling
 assert sorted(name for name in scheduling.__all__ if not hasattr(scheduling, name)) == []
+from crawler.parsing import OUTLET_PARSERS, PARSERS
+assert list(PARSERS) == ["wechat", "portal", "ecns", "rfi", "bbc", "generic"] and "crawler.parsing.rfi" not in sys.modules
+from crawler.parsing import rfi
+assert PARSERS["rfi"] is OUTLET_PARSERS["rfi"] is rfi.parse and "generic" not in OUTLET_PARSERS
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
