@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from crawler.items import Article
-from crawler.parsing import NotAnArticle, ParseError, RawPage, parse
+from crawler.parsing import PARSERS, NotAnArticle, ParseError, RawPage, parse
 from storage.fingerprint import Fingerprint, fingerprint
+
+# crawler.parsing imports a parser at its first use; the forkserver preloads this module,
+# so every worker it forks starts with all of them imported, as a crawl process does.
+_ALL_PARSERS = dict(PARSERS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,28 +7,50 @@ the outlet's live HTML as well as its archived snapshot forms, and raises
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from importlib import import_module
 
 from crawler.items import Article
-from crawler.parsing import bbc, ecns, generic, portal, rfi, wechat
 from crawler.parsing.page import NotAnArticle, ParseError, RawPage
 
 Parser = Callable[[RawPage], Article]
 
+
+class ParserTable(Mapping[str, Parser]):
+    """Parsers by name; the parser named ``x`` is ``crawler.parsing.x.parse``.
+
+    Each module is imported at its parser's first lookup: the names alone (which the
+    outlets config is checked against) must not load lxml and trafilatura, which
+    commands that only read the config never need.
+    """
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+        self._loaded: dict[str, Parser] = {}
+
+    def __getitem__(self, name: str) -> Parser:
+        function = self._loaded.get(name)
+        if function is None:
+            if name not in self._names:
+                raise KeyError(name)
+            function = self._loaded[name] = import_module(f"{__name__}.{name}").parse
+        return function
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 #: The outlet types: each has a parser here, a spider (crawler.spiders.outlets) and may be
 #: named as an outlet's ``spider`` in the config.  The one list of them.
-OUTLET_PARSERS: dict[str, Parser] = {
-    "wechat": wechat.parse,
-    "portal": portal.parse,
-    "ecns": ecns.parse,
-    "rfi": rfi.parse,
-    "bbc": bbc.parse,
-}
+OUTLET_PARSERS = ParserTable(("wechat", "portal", "ecns", "rfi", "bbc"))
 
 #: Every parser by name: the outlet parsers, and the generic one they fall back on.
-PARSERS: dict[str, Parser] = {**OUTLET_PARSERS, "generic": generic.parse}
+PARSERS = ParserTable((*OUTLET_PARSERS, "generic"))
 
-__all__ = ["OUTLET_PARSERS", "PARSERS", "NotAnArticle", "ParseError", "RawPage", "parse"]
+__all__ = ["OUTLET_PARSERS", "PARSERS", "NotAnArticle", "ParseError", "ParserTable", "RawPage", "parse"]
 
 
 def parse(page: RawPage, parser: str) -> Article:

@@ -126,7 +126,9 @@ def add(
     Without --every/--cron the outlet's schedule in the config is used.
     Example: newswatch schedule add rfi_cn --every 30m --jitter 2m
     """
-    from newswatch.scheduling import make_trigger, put_job
+    # The values are checked before the job store (APScheduler's scheduler, the store) is
+    # loaded: a refused call costs only the config and the trigger module.
+    from newswatch.scheduling.triggers import make_trigger
 
     outlets = configured_outlets(ctx)
     if outlet not in outlets:
@@ -154,6 +156,8 @@ def add(
     except ValueError as exc:
         fail(f"--cron: {exc}")
         raise typer.Exit(2) from None
+    from newswatch.scheduling import put_job
+
     with _jobs(ctx, db) as (current, scheduler):
         job, action = put_job(
             scheduler, outlet, trigger, options=_options(), config_path=_stored_config(current), timeout_s=timeout_s
@@ -280,9 +284,9 @@ def sync(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = False) -
     keeps its next run); jobs of outlets that are disabled, unscheduled or gone are removed.
     Example: newswatch --config outlets.toml schedule sync
     """
+    outlets = configured_outlets(ctx)
     from newswatch.scheduling import sync_jobs
 
-    outlets = configured_outlets(ctx)
     with _jobs(ctx, db) as (current, scheduler):
         try:
             report = sync_jobs(scheduler, outlets, options=_options(), config_path=_stored_config(current))
@@ -306,14 +310,14 @@ def run_now(ctx: typer.Context, outlet: OutletArgument, timeout: TimeoutOption =
     Exit status 0 if the run finished; 1 if it failed or the outlet is being crawled.
     Example: newswatch schedule run-now rfi_cn
     """
-    from newswatch.scheduling import Service, _setup_logging
-
     outlets = configured_outlets(ctx)
     if outlet not in outlets:
         fail(f"no outlet named {outlet} (known: {', '.join(outlets)})")
         raise typer.Exit(2)
     current = with_db(ctx, db)
     timeout_s = _seconds(timeout, "--timeout")
+    from newswatch.scheduling import Service, _setup_logging
+
     _setup_logging()
     service = Service(current.database(), current.db_url, current.config_path, _options())
     status = service.crawl(outlet, timeout_s=timeout_s)
@@ -349,8 +353,6 @@ def run(
     Under systemd use KillMode=mixed, so that only the scheduler receives SIGTERM.
     Example: newswatch scheduler run --grace 60s
     """
-    from newswatch.scheduling import serve
-
     if dispatch not in ("process", "celery"):
         fail(f"--dispatch must be process or celery, got {dispatch!r}")
         raise typer.Exit(2)
@@ -363,4 +365,6 @@ def run(
         shutdown_grace_s=_seconds(grace, "--grace"), misfire_grace_s=_seconds(misfire_grace, "--misfire-grace"),
         poll_s=poll, workers=workers,
     )
+    from newswatch.scheduling.serve import serve
+
     raise typer.Exit(serve(database, current.db_url, current.config_path, options, wait=wait, sync=sync, dispatch=dispatch))

@@ -47,30 +47,67 @@ This module defines :func:`run_scheduled_crawl`, the function every persisted jo
 
 from __future__ import annotations
 
-from newswatch.scheduling.jobs import (
-    find_job,
-    job_store,
-    open_scheduler,
-    put_job,
-    remove_job,
-    scheduled_outlets,
-    store_of,
-    sync_jobs,
-)
-from newswatch.scheduling.jobstore import (
-    ENTRY_POINT,
-    JOB_KWARGS,
-    JOB_PREFIX,
-    SafeJobStore,
-    job_id,
-    outlet_of,
-)
-from newswatch.scheduling.logs import _setup_logging, log
-from newswatch.scheduling.options import Options
-from newswatch.scheduling.serve import SchedulerError, prepare_jobs, serve
-from newswatch.scheduling.service import Service, service_for
-from newswatch.scheduling.triggers import cron_trigger, describe_trigger, make_trigger
-from storage.jobtable import JOBS_TABLE
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newswatch.scheduling.jobs import (
+        find_job,
+        job_store,
+        open_scheduler,
+        put_job,
+        remove_job,
+        scheduled_outlets,
+        store_of,
+        sync_jobs,
+    )
+    from newswatch.scheduling.jobstore import (
+        ENTRY_POINT,
+        JOB_KWARGS,
+        JOB_PREFIX,
+        SafeJobStore,
+        job_id,
+        outlet_of,
+    )
+    from newswatch.scheduling.logs import _setup_logging, log
+    from newswatch.scheduling.options import Options
+    from newswatch.scheduling.serve import SchedulerError, prepare_jobs, serve
+    from newswatch.scheduling.service import Service, service_for
+    from newswatch.scheduling.triggers import cron_trigger, describe_trigger, make_trigger
+    from storage.jobtable import JOBS_TABLE
+
+#: The re-exported names by the module that defines them, loaded at first use: importing
+#: one light submodule (``triggers``, with which the CLI checks a schedule before it
+#: touches the job store) runs this file, and must not load the scheduler, the crawl
+#: service and the store with it.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "newswatch.scheduling.jobs": (
+        "find_job", "job_store", "open_scheduler", "put_job", "remove_job", "scheduled_outlets", "store_of", "sync_jobs",
+    ),
+    "newswatch.scheduling.jobstore": ("ENTRY_POINT", "JOB_KWARGS", "JOB_PREFIX", "SafeJobStore", "job_id", "outlet_of"),
+    "newswatch.scheduling.logs": ("_setup_logging", "log"),
+    "newswatch.scheduling.options": ("Options",),
+    "newswatch.scheduling.serve": ("SchedulerError", "prepare_jobs", "serve"),
+    "newswatch.scheduling.service": ("Service", "service_for"),
+    "newswatch.scheduling.triggers": ("cron_trigger", "describe_trigger", "make_trigger"),
+    "storage.jobtable": ("JOBS_TABLE",),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        home = _HOME[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module = importlib.import_module(home)
+    # Every name of that module at once: loading newswatch.scheduling.serve binds this
+    # package's ``serve`` to the submodule, which its function of that name must replace
+    # whichever of the module's names was asked for first.
+    for exported in _EXPORTS[home]:
+        globals()[exported] = getattr(module, exported)
+    return globals()[name]
+
 
 __all__ = [
     "ENTRY_POINT",
@@ -115,4 +152,6 @@ def run_scheduled_crawl(
     URL is normally not stored in the job (it would put a password in the job store).
     Returns the run's status, or ``skipped``.
     """
+    from newswatch.scheduling.service import service_for
+
     return service_for(db_url, config_path).crawl(outlet, config_path=config_path, timeout_s=timeout_s)
