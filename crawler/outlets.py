@@ -10,7 +10,6 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,14 +87,12 @@ def format_duration(seconds: int | None) -> str:
 
 
 def check_cron(expression: object) -> None:
-    """Raise ValueError unless ``expression`` is a five-field crontab line."""
-    from apscheduler.triggers.cron import CronTrigger
+    """Raise ValueError unless ``expression`` is a five-field crontab line that fires."""
+    from crawler.crontab import crontab_trigger  # APScheduler: only for a config with a cron
 
     if not isinstance(expression, str):
         raise ValueError("must be a crontab string like '*/15 * * * *'")
-    trigger = CronTrigger.from_crontab(expression, timezone="UTC")
-    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
-        raise ValueError(f"{expression!r} never fires (no such date, e.g. 31 February)")
+    crontab_trigger(expression)
 
 
 def config_path() -> Path:

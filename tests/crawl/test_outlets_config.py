@@ -82,3 +82,23 @@ def test_the_user_agent_names_newswatch_and_the_configured_contact(monkeypatch) 
     monkeypatch.delenv("NEWSWATCH_CONTACT")
     settings = importlib.reload(crawler.settings)
     assert settings.USER_AGENT.endswith("(news monitoring crawler)")  # no invented address
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("0 6 * * 7", None),  # Sunday in crontab (APScheduler alone refuses 7)
+        ("0 6 * * 1-5", None),
+        ("0 6 * * 8", "day of week '8': '8' is not 0-7 or a day name"),
+        ("0 0 31 2 *", "never fires"),
+        ("0 6 * *", "not a five-field crontab line"),
+    ],
+)
+def test_the_config_reads_a_cron_line_as_the_scheduler_does(tmp_path: Path, line: str, problem: str | None) -> None:
+    """One crontab reading: what the config accepts, `schedule add --cron` accepts and runs alike."""
+    path = _write(tmp_path, GOOD.replace('every = "30m"', f'cron = "{line}"'))
+    if problem is not None:
+        with pytest.raises(ConfigError, match=problem):
+            load_outlets(path)
+        return
+    assert load_outlets(path)["rfi_cn"].schedule.cron == line
