@@ -64,19 +64,20 @@ class Claimed:
     matched_at: datetime
 
 
-def due(session: Session, now: datetime, *, limit: int = 200) -> list[int]:
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status.in_(("pending", "failed")),
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
-        )
+def due(
+    session: Session, now: datetime, *, limit: int | None = 200, watch_id: int | None = None, channel: int | None = None
+) -> list[int]:
+    """The rows due and not leased, oldest first; ``watch_id`` and ``channel`` narrow it to one digest."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.status.in_(("pending", "failed")),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
     )
+    if watch_id is not None:
+        query = query.where(OutboxMessage.watch_id == watch_id)
+    if channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    return list(session.scalars(query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
 
 def claim(db: Database, outbox_id: int, holder: str, now: datetime) -> Claimed | None:

@@ -52,13 +52,33 @@ def _event(row: Claimed) -> Event:
 
 
 def deliver_due(db: Database, *, now: datetime | None = None, limit: int = 200) -> DeliveryReport:
-    """Claim, send and settle every due outbox row; digest rows go out together per channel."""
+    """Claim, send and settle every due outbox row, ``limit`` at a time, until none is left.
+
+    Immediate rows are sent alone; a digest watch's due rows go in one message per channel,
+    however many batches they span (a window is one digest).  A settled row is never due
+    again at the same ``now`` (a retry waits at least a minute), so the loop ends.
+    """
     moment = now or datetime.now(UTC)
     holder = holder_name()
     report = DeliveryReport()
-    with db.read_session() as session:
-        ids = outbox.due(session, moment, limit=limit)
-    claimed = [row for row in (outbox.claim(db, i, holder, moment) for i in ids) if row is not None]
+    while True:
+        with db.read_session() as session:
+            ids = outbox.due(session, moment, limit=limit)
+        claimed = _claim(db, ids, holder, moment)
+        if not claimed:  # nothing due, or every due row taken by another sender
+            return report
+        for watch_id, channel in sorted({(row.watch_id, row.channel) for row in claimed if row.digest}):
+            with db.read_session() as session:
+                rest = outbox.due(session, moment, limit=None, watch_id=watch_id, channel=channel)
+            claimed += _claim(db, rest, holder, moment)
+        _send(db, claimed, moment, report)
+
+
+def _claim(db: Database, ids: list[int], holder: str, moment: datetime) -> list[Claimed]:
+    return [row for row in (outbox.claim(db, i, holder, moment) for i in ids) if row is not None]
+
+
+def _send(db: Database, claimed: list[Claimed], moment: datetime, report: DeliveryReport) -> None:
     groups: dict[tuple[int, int, int], list[Claimed]] = defaultdict(list)
     for row in claimed:
         # Immediate rows are sent alone; a digest watch's due rows go in one message per channel.
@@ -85,7 +105,6 @@ def deliver_due(db: Database, *, now: datetime | None = None, limit: int = 200) 
                 report.failed += 1
         if error:
             report.errors.append(error)
-    return report
 
 
 def _digest_key(rows: list[Claimed]) -> str:

@@ -21,6 +21,7 @@ from tests.support.cli_helpers import FIXTURES, newswatch, newswatch_json
 
 PORTAL = "portal/001_004c24d0aad6edaa.txt"
 BBC = "bbc/004_8bde58f1e7eb70df.txt"
+RFI = "rfi/003_1e4486f85b861131.txt"
 EDITED_FROM = "俄方愿与中方加强战略沟通,提升务实合作水平"
 EDITED_TO = "俄方愿与中方全面加强战略沟通,提升务实合作水平"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -230,3 +231,39 @@ def test_watch_test_reports_each_channel(sqlite_url: str, smtp: SmtpSink, webhoo
     assert len(smtp.messages) == 1 and "test notification" in smtp.messages[0]["Subject"]
     assert len(webhook.accepted) == 1 and webhook.accepted[0].json["article_id"] == 0
     assert newswatch_json("watch", "show", "probe", "--db", sqlite_url)["deliveries"] == []  # tests bypass the outbox
+
+
+def _rfi_copies(tmp_path: Path, n: int) -> Path:
+    """``n`` RFI pages made from the fixture, each with an address and a sentence of its own."""
+    page = (FIXTURES / RFI).read_text(encoding="utf-8")
+    header = page.index("](https://www.rfi.fr/") + 2
+    address_end = page.index(")", header)
+    assert "普京欣喜地表示" in page
+    tree = tmp_path / "copies"
+    (tree / "rfi").mkdir(parents=True)
+    for i in range(n):
+        copy = page[:header] + f"https://www.rfi.fr/cn/copies/{i}" + page[address_end:]
+        (tree / "rfi" / f"copy{i:03}.txt").write_text(copy.replace("普京欣喜地表示", f"普京第{i}次欣喜地表示", 1), encoding="utf-8")
+    return tree
+
+
+def test_every_due_delivery_goes_out_and_a_digest_window_is_one_message_however_many(
+    tmp_path: Path, sqlite_url: str, webhook: WebhookReceiver  # noqa: F811
+) -> None:
+    many = 205  # more rows than the outbox hands out at once (200)
+    _ok("watch", "add", "each", "--query", "普京", "--notify", webhook.url, "--db", sqlite_url)
+    _ok("watch", "add", "daily", "--query", "普京", "--digest", "1d", "--notify", webhook.url + "?digest", "--db", sqlite_url)
+    _ok("replay", str(_rfi_copies(tmp_path, many)), "--db", sqlite_url)
+    assert len(newswatch_json("watch", "show", "each", "--limit", "1000", "--db", sqlite_url)["matches"]) == many
+
+    # Right after the run: every immediate delivery, not only the first batch.
+    assert len(webhook.accepted) == many
+    assert {h.json["schema"] for h in webhook.accepted} == {"newswatch.watch-event/1"}
+
+    # When the day closes: the whole window in one digest, not one per batch.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1, minutes=1)).isoformat()
+    assert newswatch_json("watch", "run", "--now", tomorrow, "--db", sqlite_url)["sent"] == many
+    digests = [h.json for h in webhook.accepted[many:]]
+    assert [d["schema"] for d in digests] == ["newswatch.watch-digest/1"]
+    assert len(digests[0]["events"]) == many
+    assert newswatch_json("watch", "run", "--now", tomorrow, "--db", sqlite_url)["sent"] == 0
