@@ -107,6 +107,17 @@ def _hide(secret: str) -> str:
     return secret[:3] + "…" if len(secret) > 4 else "***"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook is POSTed to its own address only: urllib would follow a 301/302/303 as a
+    GET without the body (and count it as delivered), and could leave 127.0.0.1 for plain http."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+_WEBHOOK_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -134,10 +145,12 @@ def _send_webhook(channel: Channel, notification: Notification, secret: str) -> 
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (http(s) only, checked)
+        with _WEBHOOK_OPENER.open(request, timeout=TIMEOUT_S) as response:  # http(s) only, checked
             response.read(1024)
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code} from {mask(channel.url)}") from None
+        location = exc.headers.get("Location") if 300 <= exc.code < 400 and exc.headers else None
+        moved = f" (a redirect to {mask(location)}, not followed: give the final address)" if location else ""
+        raise DeliveryError(f"HTTP {exc.code} from {mask(channel.url)}{moved}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"cannot reach {mask(channel.url)}: {reason}") from None

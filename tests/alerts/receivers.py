@@ -57,6 +57,7 @@ class Hit:
     status: int
     #: When the request arrived (UTC).
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    method: str = "POST"
 
     @property
     def json(self) -> Any:
@@ -65,10 +66,15 @@ class Hit:
 
 @dataclass
 class WebhookReceiver:
-    """Answers POST /hook with the next status of ``script`` (then 200); records every request."""
+    """Answers POST /hook with the next status of ``script`` (then 200); records every request.
+
+    With ``moved_to``, a POST to any other path is answered 301 to it, and a GET with a
+    page (as a web server whose hook has moved would).
+    """
 
     port: int = field(default_factory=free_port)
     script: list[int] = field(default_factory=list)
+    moved_to: str | None = None
     hits: list[Hit] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -78,7 +84,7 @@ class WebhookReceiver:
 
     @property
     def accepted(self) -> list[Hit]:
-        return [h for h in self.hits if h.status == 200]
+        return [h for h in self.hits if h.status == 200 and h.method == "POST"]
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -89,11 +95,25 @@ class WebhookReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.moved_to and self.path != receiver.moved_to:
+                    receiver.hits.append(Hit(dict(self.headers.items()), body, 301))
+                    self.send_response(301)
+                    self.send_header("Location", receiver.moved_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 status = receiver.script.pop(0) if receiver.script else 200
                 receiver.hits.append(Hit(dict(self.headers.items()), body, status))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def do_GET(self) -> None:
+                receiver.hits.append(Hit(dict(self.headers.items()), b"", 200, method="GET"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -267,3 +267,16 @@ def test_every_due_delivery_goes_out_and_a_digest_window_is_one_message_however_
     assert [d["schema"] for d in digests] == ["newswatch.watch-digest/1"]
     assert len(digests[0]["events"]) == many
     assert newswatch_json("watch", "run", "--now", tomorrow, "--db", sqlite_url)["sent"] == 0
+
+
+def test_a_webhook_that_redirects_is_a_failed_delivery_not_a_bodyless_get(sqlite_url: str) -> None:
+    moved = WebhookReceiver(moved_to="/hook/").start()  # POST /hook → 301 /hook/, as a web server adding its slash
+    try:
+        _ok("watch", "add", "moved", "--query", "张又侠", "--outlet", "rfi", "--notify", moved.url, "--db", sqlite_url)
+        _ok("replay", str(FIXTURES), "--db", sqlite_url)
+        assert [(h.method, h.status) for h in moved.hits] == [("POST", 301)]  # followed, it would be a GET without the body
+        (delivery,) = newswatch_json("watch", "show", "moved", "--db", sqlite_url)["deliveries"]
+        assert delivery["status"] == "failed"
+        assert "HTTP 301" in delivery["last_error"] and "/hook/" in delivery["last_error"]
+    finally:
+        moved.stop()
