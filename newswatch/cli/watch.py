@@ -66,6 +66,11 @@ def add(
     if not _NAME.match(name):
         fail(f"watch name {name!r}: use letters, digits, '.', '_' or '-' (at most 100)")
         raise typer.Exit(2)
+    if name in (".", "..") or name.endswith(".json"):
+        # The web page could not link to it: /watches/NAME.json is a watch's JSON twin, and a
+        # browser resolves /watches/.. to / before asking.
+        fail(f"watch name {name!r}: not '.' or '..', and not ending in .json (the web page's JSON addresses)")
+        raise typer.Exit(2)
     if parse_query(query).empty:
         fail(f"--query {query!r} has no word to match")
         raise typer.Exit(2)

@@ -280,3 +280,13 @@ def test_a_webhook_that_redirects_is_a_failed_delivery_not_a_bodyless_get(sqlite
         assert "HTTP 301" in delivery["last_error"] and "/hook/" in delivery["last_error"]
     finally:
         moved.stop()
+
+
+def test_a_name_the_web_page_could_not_link_to_is_refused(sqlite_url: str) -> None:
+    # /watches/a.json is the JSON twin of watch "a"; a browser resolves /watches/.. to /.
+    for name in ("putin.json", ".", ".."):
+        result = newswatch("watch", "add", name, "--query", "普京", "--db", sqlite_url)
+        assert result.returncode == 2, (name, result.stdout)
+        assert f"watch name {name!r}" in result.stderr and "Traceback" not in result.stderr
+    _ok("watch", "add", "putin.v2", "--query", "普京", "--db", sqlite_url)
+    _ok("watch", "add", "..putin", "--query", "普京", "--db", sqlite_url)
