@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+#: Room an entry of a cut message keeps at least: its event line and its title.
+_ENTRY_ROOM = 80
 # Controls (but newline and tab) and bidi overrides: never passed on from a scraped page.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -93,18 +95,27 @@ class Notification:
         return f"[{clean(self.watch)}] digest: {len(self.events)} event{'s' if len(self.events) > 1 else ''}"
 
     def text(self, limit: int | None = None) -> str:
-        """Plain text; over ``limit`` characters, entries are cut but every link is kept."""
-        blocks = [_block(event) for event in self.events]
-        body = "\n\n".join(b + "\n" + clean(e.link) for b, e in zip(blocks, self.events, strict=True))
+        """Plain text; over ``limit`` characters, entries are cut but never their links, and
+        when the entries do not fit with room for their titles, the last ones are left out
+        and a closing line says how many (a digest cut mid-list would lose them silently)."""
+        entries = [(_block(event), clean(event.link)) for event in self.events]
+        body = "\n\n".join(f"{block}\n{link}" for block, link in entries)
         if limit is None or len(body) <= limit:
             return body
-        links = sum(len(clean(e.link)) + 3 for e in self.events)
-        room = max(20, (limit - links) // len(self.events) - 2)
+        shown, note, room = len(entries), "", 0
+        while shown:
+            left_out = len(entries) - shown
+            note = f"\n\n… {left_out} more event{'s' if left_out > 1 else ''}: newswatch watch show {clean(self.watch)}" if left_out else ""
+            links = sum(len(link) + 3 for _, link in entries[:shown])
+            room = (limit - len(note) - links) // shown
+            if room >= _ENTRY_ROOM or shown == 1:
+                break
+            shown -= 1
+        room = max(20, room)
         cut = "\n\n".join(
-            (b if len(b) <= room else b[: room - 1] + "…") + "\n" + clean(e.link)
-            for b, e in zip(blocks, self.events, strict=True)
+            (block if len(block) <= room else block[: room - 1] + "…") + "\n" + link for block, link in entries[:shown]
         )
-        return cut[:limit]
+        return (cut + note)[:limit]
 
 
 def _block(event: Event) -> str:

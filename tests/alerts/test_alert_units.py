@@ -58,6 +58,21 @@ def test_text_is_cleaned_and_cut_to_the_limit_with_the_link_kept() -> None:
     assert digest.payload()["schema"] == "newswatch.watch-digest/1" and len(digest.payload()["events"]) == 2
 
 
+def test_a_digest_longer_than_the_channel_keeps_whole_entries_and_says_how_many_are_left_out() -> None:
+    events = tuple(
+        Event("putin", "new", i, f"https://www.rfi.fr/cn/中国/20231108-张又侠今见普京-{i}", "rfi", f"张又侠今见普京 第{i}篇",
+              "2023-11-08T15:23:00+01:00", 1, "new article", "2026-11-29T00:00:00+00:00")
+        for i in range(120)
+    )
+    text = Notification("putin", events, "k", digest=True).text(limit=4096)  # Telegram's limit
+    assert len(text) <= 4096
+    entries, _, note = text.rpartition("\n\n")
+    shown = entries.split("\n\n")
+    assert 0 < len(shown) < 120 and note == f"… {120 - len(shown)} more events: newswatch watch show putin"
+    for i, entry in enumerate(shown):  # the oldest first, each with its title and its whole link
+        assert f"张又侠今见普京 第{i}篇" in entry and entry.endswith(f"\n{events[i].url}"), entry
+
+
 def test_signature_is_hmac_sha256_of_the_body() -> None:
     import hmac
 
