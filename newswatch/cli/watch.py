@@ -278,7 +278,11 @@ def feed_command(
         fail(f"no watch named {name!r} (see `newswatch watch list`)")
         raise typer.Exit(1)
     if output:
-        output.write_bytes(document)
+        try:
+            output.write_bytes(document)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+            raise typer.Exit(2) from None
     else:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()

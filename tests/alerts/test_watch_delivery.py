@@ -290,3 +290,11 @@ def test_a_name_the_web_page_could_not_link_to_is_refused(sqlite_url: str) -> No
         assert f"watch name {name!r}" in result.stderr and "Traceback" not in result.stderr
     _ok("watch", "add", "putin.v2", "--query", "普京", "--db", sqlite_url)
     _ok("watch", "add", "..putin", "--query", "普京", "--db", sqlite_url)
+
+
+def test_watch_feed_to_a_path_it_cannot_write_says_so_in_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    _ok("watch", "add", "feed", "--query", "普京", "--db", sqlite_url)
+    for target in (tmp_path / "missing" / "feed.atom", tmp_path):
+        result = newswatch("watch", "feed", "feed", "--output", str(target), "--db", sqlite_url)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"cannot write {target}" in " ".join(result.stderr.split())
