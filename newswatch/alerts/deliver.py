@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -52,59 +52,68 @@ def _event(row: Claimed) -> Event:
 
 
 def deliver_due(db: Database, *, now: datetime | None = None, limit: int = 200) -> DeliveryReport:
-    """Claim, send and settle every due outbox row, ``limit`` at a time, until none is left.
+    """Claim, send and settle every outbox row due at ``now``, ``limit`` at a time.
 
-    Immediate rows are sent alone; a digest watch's due rows go in one message per channel,
-    however many batches they span (a window is one digest).  A settled row is never due
-    again at the same ``now`` (a retry waits at least a minute), so the loop ends.
+    Each immediate row, or each digest (a watch's due rows for one channel: a window is one
+    message, however many batches it spans), is claimed just before it is sent, on the
+    real clock: a lease covers one send, not a whole batch of slow sends, so a second
+    sender never takes a row that this one has yet to send.  What is due is fixed at the
+    start (a row failed here waits for its backoff), so the loop ends.
     """
     moment = now or datetime.now(UTC)
+
+    def clock() -> datetime:
+        return now or datetime.now(UTC)
+
     holder = holder_name()
     report = DeliveryReport()
     while True:
         with db.read_session() as session:
             ids = outbox.due(session, moment, limit=limit)
-        claimed = _claim(db, ids, holder, moment)
-        if not claimed:  # nothing due, or every due row taken by another sender
+        sent_any = False
+        for outbox_id in ids:
+            row = outbox.claim(db, outbox_id, holder, clock())
+            if row is None:  # sent meanwhile (with its digest), or another sender has it
+                continue
+            rows = [row]
+            if row.digest:
+                with db.read_session() as session:
+                    rest = outbox.due(session, moment, limit=None, watch_id=row.watch_id, channel=row.channel)
+                rows += _claim(db, rest, holder, clock())
+            _send(db, rows, clock, report)
+            sent_any = True
+        if not sent_any:  # nothing due, or every due row taken by another sender
             return report
-        for watch_id, channel in sorted({(row.watch_id, row.channel) for row in claimed if row.digest}):
-            with db.read_session() as session:
-                rest = outbox.due(session, moment, limit=None, watch_id=watch_id, channel=channel)
-            claimed += _claim(db, rest, holder, moment)
-        _send(db, claimed, moment, report)
 
 
 def _claim(db: Database, ids: list[int], holder: str, moment: datetime) -> list[Claimed]:
     return [row for row in (outbox.claim(db, i, holder, moment) for i in ids) if row is not None]
 
 
-def _send(db: Database, claimed: list[Claimed], moment: datetime, report: DeliveryReport) -> None:
-    groups: dict[tuple[int, int, int], list[Claimed]] = defaultdict(list)
-    for row in claimed:
-        # Immediate rows are sent alone; a digest watch's due rows go in one message per channel.
-        groups[(row.watch_id, row.channel, 0 if row.digest else row.outbox_id)].append(row)
-    for rows in groups.values():
-        first = rows[0]
-        digest = bool(first.digest)
-        key = _digest_key(rows) if digest else first.idempotency_key
-        notification = Notification(first.watch_name, tuple(_event(r) for r in rows), key, digest=digest)
-        error: str | None = None
-        try:
-            send(parse_channel(first.channel_url), notification, secret=first.watch_secret)
-        except (ChannelError, DeliveryError) as exc:
-            error = str(exc)
-        except Exception as exc:  # a channel library bug must not stop the other channels
-            error = f"{type(exc).__name__}: {exc}"
-        for row in rows:
-            status = outbox.settle(db, row.outbox_id, error=error, now=moment)
-            if status == "sent":
-                report.sent += 1
-            elif status == "dead":
-                report.dead += 1
-            else:
-                report.failed += 1
-        if error:
-            report.errors.append(error)
+def _send(db: Database, rows: list[Claimed], clock: Callable[[], datetime], report: DeliveryReport) -> None:
+    """One message: a single row, or every row of one digest; then each row settled."""
+    first = rows[0]
+    digest = bool(first.digest)
+    key = _digest_key(rows) if digest else first.idempotency_key
+    notification = Notification(first.watch_name, tuple(_event(r) for r in rows), key, digest=digest)
+    error: str | None = None
+    try:
+        send(parse_channel(first.channel_url), notification, secret=first.watch_secret)
+    except (ChannelError, DeliveryError) as exc:
+        error = str(exc)
+    except Exception as exc:  # a channel library bug must not stop the other channels
+        error = f"{type(exc).__name__}: {exc}"
+    settled_at = clock()
+    for row in rows:
+        status = outbox.settle(db, row.outbox_id, error=error, now=settled_at)
+        if status == "sent":
+            report.sent += 1
+        elif status == "dead":
+            report.dead += 1
+        else:
+            report.failed += 1
+    if error:
+        report.errors.append(error)
 
 
 def _digest_key(rows: list[Claimed]) -> str:

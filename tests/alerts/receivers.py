@@ -6,6 +6,7 @@ import email
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +76,8 @@ class WebhookReceiver:
     port: int = field(default_factory=free_port)
     script: list[int] = field(default_factory=list)
     moved_to: str | None = None
+    #: Seconds each POST is held before it is answered (a slow receiver).
+    hold_s: float = 0
     hits: list[Hit] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -103,6 +106,7 @@ class WebhookReceiver:
                     self.end_headers()
                     return
                 status = receiver.script.pop(0) if receiver.script else 200
+                time.sleep(receiver.hold_s)
                 receiver.hits.append(Hit(dict(self.headers.items()), body, status))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
