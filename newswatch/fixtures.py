@@ -133,18 +133,21 @@ def capture(url: str, outlet: Outlet, root: Path) -> Captured:
     """Fetch, save page and sidecar, and write today's record as the candidate golden."""
     response = fetch(url, outlet)
     folder = root / outlet.spider
-    folder.mkdir(parents=True, exist_ok=True)
     page = folder / fixture_name(url)
-    page.write_bytes(response["body"])
+    golden = page.with_name(page.name + ".expected.json")
+    raw = RawPage(url=response["url"], body=response["body"], headers=response["headers"],
+                  outlet=outlet.spider, fetched_at=response["fetched_at"])  # fmt: skip
+    record = _record(raw, PARSER_OF_SPIDER.get(outlet.spider, "generic"))
     sidecar = {"url": response["url"], "fetched_at": response["fetched_at"].isoformat(timespec="seconds")}
     if response["url"] != url:
         sidecar["requested_url"] = url
-    _write_json(page.with_name(page.name + ".meta.json"), sidecar)
-    raw = RawPage(url=response["url"], body=response["body"], headers=response["headers"],
-                  outlet=outlet.spider, fetched_at=response["fetched_at"])  # fmt: skip
-    golden = page.with_name(page.name + ".expected.json")
-    record = _record(raw, PARSER_OF_SPIDER.get(outlet.spider, "generic"))
-    _write_json(golden, record)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.write_bytes(response["body"])
+        _write_json(page.with_name(page.name + ".meta.json"), sidecar)
+        _write_json(golden, record)
+    except OSError as exc:
+        raise CaptureError(f"cannot write {folder}: {exc.strerror or exc}") from None
     return Captured(page, golden, record)
 
 

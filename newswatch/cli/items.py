@@ -6,11 +6,11 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TextIO
 
 import typer
 
-from newswatch.cli.options import DbOption, IdArgument, JsonOption, with_db
+from newswatch.cli.options import DbOption, IdArgument, JsonOption, output_errors, with_db
 from newswatch.cli.render import console, fail, print_json, safe, table, text
 from newswatch.spreadsheet import inert_row
 from newswatch.terminal import json_inert
@@ -100,23 +100,26 @@ def export(
         fail("refusing to write CSV to a terminal (titles could carry terminal escapes): use --output FILE or a pipe")
         raise typer.Exit(2)
     database = with_db(ctx, db).database(existing=True)
-    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        with database.read_session() as session:
-            if fmt == "csv":
-                writer = csv.DictWriter(stream, fieldnames=list(queries.EXPORT_FIELDS))
-                writer.writeheader()
-                for row, body in queries.iter_articles(session, outlet=outlet):
-                    record = queries.article_dict(row, body)
-                    record["extra"] = json.dumps(record["extra"], ensure_ascii=False)
-                    writer.writerow(inert_row(record))
-            else:
-                for row, body in queries.iter_articles(session, outlet=outlet):
-                    line = json.dumps(queries.article_dict(row, body), ensure_ascii=False)
-                    stream.write(json_inert(line) + "\n")
-    finally:
-        if output:
-            stream.close()
+    if output is None:
+        _export(database, fmt, outlet, sys.stdout)
+        return
+    with output_errors(output), output.open("w", encoding="utf-8", newline="") as stream:
+        _export(database, fmt, outlet, stream)
+
+
+def _export(database: Database, fmt: str, outlet: str | None, stream: TextIO) -> None:
+    with database.read_session() as session:
+        if fmt == "csv":
+            writer = csv.DictWriter(stream, fieldnames=list(queries.EXPORT_FIELDS))
+            writer.writeheader()
+            for row, body in queries.iter_articles(session, outlet=outlet):
+                record = queries.article_dict(row, body)
+                record["extra"] = json.dumps(record["extra"], ensure_ascii=False)
+                writer.writerow(inert_row(record))
+        else:
+            for row, body in queries.iter_articles(session, outlet=outlet):
+                line = json.dumps(queries.article_dict(row, body), ensure_ascii=False)
+                stream.write(json_inert(line) + "\n")
 
 
 @app.command()

@@ -94,3 +94,15 @@ def storage_errors() -> Iterator[None]:
         first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
         fail(f"database error: {first}")
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def output_errors(path: Path) -> Iterator[None]:
+    """Writing ``--output`` (a missing folder, a directory, a full disk) fails with one line, exit 2."""
+    from newswatch.cli.render import fail
+
+    try:
+        yield
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None

@@ -13,7 +13,7 @@ import typer
 
 from newswatch.alerts import channels, deliver, evaluate, feed
 from newswatch.alerts.message import Event, Notification
-from newswatch.cli.options import DbOption, JsonOption, storage_errors, with_db
+from newswatch.cli.options import DbOption, JsonOption, output_errors, storage_errors, with_db
 from newswatch.cli.render import console, fail, print_json, table, text
 from storage import outbox
 from storage import watches as store
@@ -278,11 +278,8 @@ def feed_command(
         fail(f"no watch named {name!r} (see `newswatch watch list`)")
         raise typer.Exit(1)
     if output:
-        try:
+        with output_errors(output):
             output.write_bytes(document)
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
-            raise typer.Exit(2) from None
     else:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()

@@ -113,6 +113,16 @@ def test_capture_goes_through_the_ssrf_guard_and_robots(server: str, tmp_path: P
     assert not list(fixtures.glob("*/*"))
 
 
+def test_capture_into_a_folder_it_cannot_write_is_one_line(server: str, tmp_path: Path) -> None:
+    config, not_a_folder = _config(tmp_path / "outlets.toml", server), tmp_path / "plain-file"
+    not_a_folder.write_text("x")
+    url = f"{server}/zhongwen/articles/cwyv1yz8yrno/simp"
+    result = newswatch("--config", str(config), "fixtures", "capture", url, "--outlet", "bbc_local",
+                       "--dir", str(not_a_folder), timeout=180)  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"capture failed: cannot write {not_a_folder / 'bbc'}" in result.stderr, result.stderr
+
+
 def test_capture_refuses_what_is_not_a_web_address_before_any_lookup(tmp_path: Path) -> None:
     fixtures = tmp_path / "fixtures"
     for url, reason in (

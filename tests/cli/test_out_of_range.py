@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from storage.db import open_database
 from tests.scheduling.test_scheduler import make_site, outlet_toml
 from tests.support.cli_helpers import newswatch
 
@@ -115,3 +116,13 @@ def test_a_read_command_refuses_an_sqlite_file_that_is_not_there(tmp_path: Path)
     # A command that records creates it, and the read commands then answer.
     assert newswatch("watch", "add", "w", "--query", "中俄", "--db", url).returncode == 0
     assert newswatch("items", "list", "--db", url).returncode == 0
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(sqlite_url: str, tmp_path: Path) -> None:
+    open_database(sqlite_url).dispose()
+    for output in (tmp_path / "missing" / "x.jsonl", tmp_path):  # no such folder; a folder
+        for fmt in ("jsonl", "csv"):
+            result = newswatch("items", "export", "--format", fmt, "-o", str(output), "--db", sqlite_url)
+            assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+            assert error_lines(result.stderr) == [f"error: cannot write {output}: " + (
+                "No such file or directory" if output != tmp_path else "Is a directory")]
