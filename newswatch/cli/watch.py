@@ -13,10 +13,18 @@ import typer
 
 from newswatch.alerts import channels, deliver, evaluate, feed
 from newswatch.alerts.message import Event, Notification
-from newswatch.cli.options import DbOption, JsonOption, output_errors, storage_errors, with_db
-from newswatch.cli.render import console, fail, print_json, table, text
+from newswatch.cli.options import (
+    DbOption,
+    JsonOption,
+    output_errors,
+    state,
+    storage_errors,
+    with_db,
+)
+from newswatch.cli.render import console, err_console, fail, print_json, table, text
 from storage import outbox
 from storage import watches as store
+from storage.db import Database
 from storage.textsearch import parse_query
 
 app = typer.Typer(help="Watches: be told when a story gets a new, edited or removed article.", no_args_is_help=True)
@@ -96,6 +104,7 @@ def add(
             fail(f"--notify {exc}")
             raise typer.Exit(2) from None
     database = with_db(ctx, db).database()
+    _warn_unknown_outlets(ctx, database, outlet or [])
     now = datetime.now(UTC)
     spec = store.WatchSpec(
         name=name, query=query, outlets=list(outlet or []), language=language, events=chosen,
@@ -111,6 +120,31 @@ def add(
     console.print(text(f"watch {name} added", "bold") + text(f" ({len(urls)} channel(s); " + (f"{matched} stored match(es))" if backfill else "from now on)")))
     if any(u.lower().startswith(channels.WEBHOOK_PREFIX) for u in urls):
         console.print(text("webhook signing secret (X-Newswatch-Signature, HMAC-SHA256): ") + text(watch.secret))
+
+
+def _warn_unknown_outlets(ctx: typer.Context, database: Database, wanted: list[str]) -> None:
+    """Warn of an --outlet that names no configured outlet and no stored article's outlet.
+
+    Live crawls store an article under its outlet's name in the config (``bbc_zhongwen``),
+    replays under their folder's (``bbc``): a watch on another name matches nothing.
+    It is kept all the same: the outlet may be configured or replayed later.
+    """
+    from crawler.outlets import ConfigError, load_outlets
+    from storage.browse import stored_outlets
+
+    try:
+        known = set(load_outlets(state(ctx).config_path))
+    except ConfigError:
+        known = set()
+    with database.read_session() as session:
+        known.update(stored_outlets(session))
+    for name in wanted:
+        if name not in known:
+            err_console.print(text(
+                f"warning: --outlet {name}: no configured outlet and no stored article has this name "
+                f"(known: {', '.join(sorted(known)) or 'none'}); the watch matches nothing until one does",
+                "yellow",
+            ))
 
 
 @app.command("list")

@@ -298,3 +298,14 @@ def test_watch_feed_to_a_path_it_cannot_write_says_so_in_one_line(tmp_path: Path
         result = newswatch("watch", "feed", "feed", "--output", str(target), "--db", sqlite_url)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         assert f"cannot write {target}" in " ".join(result.stderr.split())
+
+
+def test_an_outlet_no_config_or_article_has_is_warned_of_but_kept(sqlite_url: str) -> None:
+    """Live crawls store config names (bbc_zhongwen), replays folder names (bbc): a third name matches nothing."""
+    assert newswatch("replay", str(FIXTURES), "--db", sqlite_url).returncode == 0
+    known = newswatch("watch", "add", "a", "--query", "普京", "--outlet", "bbc", "--outlet", "rfi_cn", "--db", sqlite_url)
+    assert known.returncode == 0 and "warning" not in known.stderr  # a stored outlet, a configured one
+    typo = newswatch("watch", "add", "b", "--query", "普京", "--outlet", "bbcc", "--db", sqlite_url)
+    assert typo.returncode == 0
+    assert "warning: --outlet bbcc: no configured outlet and no stored article has this name" in typo.stderr
+    assert [w["outlets"] for w in newswatch_json("watch", "list", "--db", sqlite_url)] == [["bbc", "rfi_cn"], ["bbcc"]]
