@@ -29,6 +29,17 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+#: Bidi embeddings, overrides and isolates: they reorder the text after them (a file name
+#: "txt.exe" shown as "exe.txt", a title spilling into the page around it), so pages for
+#: people show them as escapes too, as the terminal does.
+_BIDI_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_reordering(text: str) -> str:
+    """``text`` with every bidi embedding, override and isolate shown as an escape."""
+    return _BIDI_REORDERING.sub(_visible, text)
+
+
 def escape(value: Any, *, keep_lines: bool = False) -> str:
     """``value`` as text with every terminal-driving character shown as an escape."""
     pattern = _UNSAFE_KEEP_LINES if keep_lines else _UNSAFE

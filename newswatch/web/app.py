@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from newswatch.terminal import visible_reordering
 from storage.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -73,10 +74,24 @@ def _templates() -> Jinja2Templates:
     # Starlette autoescapes .html templates only; every template here is .html, and this
     # makes it unconditional in case one is ever named otherwise.
     templates.env.autoescape = True
+    templates.env.finalize = _shown
     templates.env.filters["safe_href"] = safe_href
     templates.env.filters["when"] = lambda d: "" if d is None else d.strftime("%Y-%m-%d %H:%M UTC")
     templates.env.globals["query_url"] = query_url
     return templates
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: scraped text cannot reorder the page with bidi controls.
+
+    Markup (``__html__``: a search snippet with its <mark>s) holds scraped text too; the
+    characters replaced are never HTML syntax, so it stays markup of the same type.
+    """
+    if isinstance(value, str) and hasattr(value, "__html__"):
+        return type(value)(visible_reordering(str(value)))
+    if isinstance(value, str):
+        return visible_reordering(value)
+    return value
 
 
 def query_url(path: str, params: dict[str, Any], **changes: Any) -> str:

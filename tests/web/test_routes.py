@@ -73,6 +73,10 @@ def test_hostile_article_is_text_everywhere(client: TestClient, seeded: Seeded) 
     assert 'href="javascript:' not in html
     # No template evaluation of scraped text (a bare "49" may be in a timestamp's seconds).
     assert "{{ 7*7 }} {% raw %}" in html and "49 {% raw %}" not in html
+    # A bidi override cannot reorder the page: shown as an escape, in the page and in a snippet.
+    assert "\u202e" not in html and "\\u202eevil" in html
+    found = client.get("/search", params={"q": "evil"}).text
+    assert "\u202e" not in found and "\\u202e" in found
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html  # extra metadata escaped too
     search_html = client.get("/search", params={"q": "第一段"}).text
     assert "&lt;script&gt;" in search_html and "<script>" not in search_html
