@@ -207,6 +207,8 @@ def mark_run_watched(db: Database, run_id: int, now: datetime) -> None:
 @dataclass(frozen=True, slots=True)
 class MatchDraft:
     watch_id: int
+    #: The watch as one lifetime of it (:func:`watch_tag`), for the outbox keys.
+    watch_tag: str
     article_id: int
     version: int
     event: str
@@ -221,8 +223,14 @@ class MatchDraft:
     due_at: datetime
 
 
+def watch_tag(watch: Watch) -> str:
+    """The watch's id and creation time: SQLite gives a removed watch's id to the next watch
+    added, whose notifications must not carry the keys (Idempotency-Key) of the old one's."""
+    return f"{watch.id}.{int(watch.created_at.timestamp() * 1_000_000):x}"
+
+
 def outbox_key(draft: MatchDraft, channel: int) -> str:
-    return f"nw:{draft.watch_id}:{draft.article_id}:{draft.version}:{draft.event}:{channel}"
+    return f"nw:{draft.watch_tag}:{draft.article_id}:{draft.version}:{draft.event}:{channel}"
 
 
 def record_matches(db: Database, drafts: Sequence[MatchDraft], *, now: datetime) -> int:

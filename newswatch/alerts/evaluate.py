@@ -118,6 +118,7 @@ def drafts_for(
             drafts.append(
                 store.MatchDraft(
                     watch_id=watch.id,
+                    watch_tag=store.watch_tag(watch),
                     article_id=change.article_id,
                     version=change.version,
                     event=event,

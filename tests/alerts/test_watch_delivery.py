@@ -309,3 +309,14 @@ def test_an_outlet_no_config_or_article_has_is_warned_of_but_kept(sqlite_url: st
     assert typo.returncode == 0
     assert "warning: --outlet bbcc: no configured outlet and no stored article has this name" in typo.stderr
     assert [w["outlets"] for w in newswatch_json("watch", "list", "--db", sqlite_url)] == [["bbc", "rfi_cn"], ["bbcc"]]
+
+
+def test_a_watch_removed_and_added_again_sends_under_new_keys(sqlite_url: str, webhook: WebhookReceiver) -> None:  # noqa: F811
+    """SQLite gives the removed (newest) watch's id to the next one: its keys must still be new."""
+    _ok("replay", str(FIXTURES), "--db", sqlite_url)
+    for _ in range(2):
+        _ok("watch", "add", "again", "--query", "普京", "--backfill", "--notify", webhook.url, "--db", sqlite_url)
+        _ok("watch", "run", "--db", sqlite_url)
+        _ok("watch", "remove", "again", "--db", sqlite_url)
+    keys = [hit.headers["Idempotency-Key"] for hit in webhook.accepted]
+    assert len(keys) == 6 and len(set(keys)) == 6, keys  # three matches, each sent once per lifetime
