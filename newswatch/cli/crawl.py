@@ -37,7 +37,9 @@ def outlet_locks(db: Database, outlets: list[Outlet]) -> Iterator[None]:
     try:
         with ExitStack() as held:
             for outlet in outlets:
-                held.enter_context(outlet_lease(db, outlet.name, holder=holder, lease_s=outlet.timeout_s))
+                held.enter_context(
+                    outlet_lease(db, outlet.name, holder=holder, lease_s=outlet.timeout_s, keep_renewed=True)
+                )
             yield
     except OutletBusy as busy:
         fail(str(busy))
