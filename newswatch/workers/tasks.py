@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from celery import signals as celery_signals
+
 from newswatch.databases import database
 from newswatch.scheduling.options import Options
 from newswatch.scheduling.service import Service
@@ -44,6 +46,8 @@ class WorkerConfig:
 _config: WorkerConfig | None = None
 _services: dict[str, Service] = {}
 _services_lock = threading.Lock()
+#: SIGTERM/SIGINT received by this worker process so far.
+_shutdown_signals = 0
 
 
 def configure(config: WorkerConfig) -> None:
@@ -68,6 +72,23 @@ def _service(worker_name: str) -> Service:
                 origin="worker", worker=worker_name, crawl_args=_config.crawl_args,
             )
         return _services[worker_name]
+
+
+def _stop_crawls_on_second_signal(**_: Any) -> None:
+    """Celery's warm shutdown waits for running jobs; a second signal stops their crawls.
+
+    Sent by Celery's handler of every SIGTERM/SIGINT (in the main thread): the services'
+    job threads then stop their crawl processes and close the runs as ``interrupted``.
+    """
+    global _shutdown_signals
+    _shutdown_signals += 1
+    if _shutdown_signals < 2:
+        return
+    for service in list(_services.values()):
+        service.force_stop()
+
+
+celery_signals.worker_shutting_down.connect(_stop_crawls_on_second_signal, weak=False)
 
 
 def retry_countdown(lease: locks.Lease | None, lease_s: float, now: datetime | None = None) -> float:
