@@ -81,7 +81,7 @@ def crawl(
     run_id: Annotated[int | None, typer.Option("--run-id", hidden=True, help="Adopt this running run (used by the scheduler).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", metavar="NAME=VALUE", help="Override a Scrapy or NEWSWATCH_* setting, as `scrapy crawl -s` does.")] = None,
     timeout: Annotated[str | None, typer.Option("--timeout", help="Deadline for the whole run, e.g. 20m (default: the longest `timeout` of the outlets crawled); the run then ends `interrupted` with what it stored.", show_default=False)] = None,
-    enqueue: Annotated[bool, typer.Option("--enqueue", help="Send one crawl job per outlet to the workers (NEWSWATCH_BROKER_URL) instead of crawling here.")] = False,
+    enqueue: Annotated[bool, typer.Option("--enqueue", help="Send one crawl job per outlet to the workers (NEWSWATCH_BROKER_URL) instead of crawling here; --timeout is then each job's hard limit, as a scheduled crawl's.")] = False,
 ) -> None:
     """Crawl outlets live: discover, fetch, extract, deduplicate and store.
 
@@ -106,7 +106,7 @@ def crawl(
     deadline_s = run_deadline(timeout, chosen)
     current.database()
     if enqueue:
-        enqueue_crawls(current.db_url, chosen, as_json=as_json)
+        enqueue_crawls(current.db_url, chosen, as_json=as_json, timeout_s=None if timeout is None else deadline_s)
         return
     if not os.environ.get("NEWSWATCH_CONTACT"):
         err_console.print(text(
@@ -144,8 +144,8 @@ def crawl(
     raise typer.Exit(0 if detail.run.status == "finished" else 1)
 
 
-def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool) -> None:
-    """``crawl --enqueue``: one job per outlet, due now, for whichever worker takes it."""
+def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool, timeout_s: int | None = None) -> None:
+    """``crawl --enqueue``: one job per outlet, due now, for whichever worker takes it (``--timeout``: each job's)."""
     from datetime import UTC, datetime
 
     from newswatch.workers.tasks import BrokerError, enqueue
@@ -153,7 +153,9 @@ def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool) -> None:
     sent = []
     for outlet in chosen:
         try:
-            key = enqueue(db_url, outlet.name, due_at=datetime.now(UTC), dispatcher=f"cli:{locks.new_holder()}")
+            key = enqueue(
+                db_url, outlet.name, due_at=datetime.now(UTC), dispatcher=f"cli:{locks.new_holder()}", timeout_s=timeout_s,
+            )
         except BrokerError as exc:
             fail(str(exc))
             raise typer.Exit(2) from None
