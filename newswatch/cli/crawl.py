@@ -106,6 +106,9 @@ def crawl(
     deadline_s = run_deadline(timeout, chosen)
     current.database()
     if enqueue:
+        if setting:  # the job carries no settings: the worker runs it with its own
+            fail("--set applies to a crawl on this machine; give settings to the workers (`newswatch worker -s NAME=VALUE`)")
+            raise typer.Exit(2)
         enqueue_crawls(current.db_url, chosen, as_json=as_json, timeout_s=None if timeout is None else deadline_s)
         return
     if not os.environ.get("NEWSWATCH_CONTACT"):
