@@ -225,8 +225,9 @@ def list_jobs(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = Fal
     for record in records:
         run = record["last_run"]
         last = "-" if run is None else f"{run['id']} {run['status']} {(run['finished_at'] or run['started_at'])[:19]}"
-        if record["crawling"]:
-            last += f" (crawling: run {record['crawling']['run_id']})"
+        if record["crawling"]:  # a manual crawl's lease names no run
+            crawling_run = record["crawling"]["run_id"]
+            last += f" (crawling: run {crawling_run})" if crawling_run else " (crawling)"
         state = record["state"] if not record["problem"] else f"broken: {record['problem']}"
         result.add_row(
             text(record["outlet"]), text(record["schedule"] or "-"), text(state),

@@ -572,3 +572,14 @@ def test_a_manual_crawl_longer_than_its_lease_keeps_the_outlet_to_itself(mirror_
     finally:
         first.kill()
         first.wait(timeout=10)
+
+
+def test_schedule_list_shows_a_manual_crawl_in_progress_without_a_run_of_none(tmp_path: Path) -> None:
+    # A manual `newswatch crawl` holds the outlet's lease without a run id attached to it.
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml", every="30m"))
+    assert site.cli("schedule", "sync").returncode == 0
+    holder = locks.new_holder()
+    assert locks.acquire(site.db, locks.outlet_key("a"), holder, lease_s=60).acquired
+    listed = site.cli("schedule", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "(crawling)" in listed.stdout and "None" not in listed.stdout, listed.stdout
