@@ -42,6 +42,7 @@ ABSURD_SCHEDULES = [
     (("--every", "400d"), "400d"),
     (("--every", "1h", "--jitter", "9999999d"), "9999999d"),
     (("--every", "1h", "--timeout", "100000000h"), "100000000h"),
+    (("--every", "1h", "--timeout", "0s"), "'0s' must be at least 1s"),
     (("--cron", "0 0 31 2 *"), "0 0 31 2 *"),
 ]
 
