@@ -116,3 +116,15 @@ def test_a_read_command_refuses_an_sqlite_file_that_is_not_there(tmp_path: Path)
     # A command that records creates it, and the read commands then answer.
     assert newswatch("watch", "add", "w", "--query", "中俄", "--db", url).returncode == 0
     assert newswatch("items", "list", "--db", url).returncode == 0
+
+
+def test_a_setting_that_is_not_a_number_is_one_error_line(tmp_path: Path) -> None:
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml"))
+    for name, command in (("NEWSWATCH_LOCK_LEASE_S", ("schedule", "list")),
+                          ("NEWSWATCH_BROKER_DELIVERY_TIMEOUT_S", ("worker",)),
+                          ("NEWSWATCH_SCHEDULER_WORKERS", ("scheduler", "run"))):
+        result = newswatch("--config", str(site.config), *command, "--db", site.db_url,
+                           env={"NEWSWATCH_HOME": str(tmp_path / "home"), name: "1O"})
+        assert result.returncode == 2, (name, result.stdout + result.stderr)
+        assert "Traceback" not in result.stderr
+        assert error_lines(result.stderr) == [f"error: {name}='1O' is not a number"], result.stderr
