@@ -109,6 +109,9 @@ def crawl(
         if setting:  # the job carries no settings: the worker runs it with its own
             fail("--set applies to a crawl on this machine; give settings to the workers (`newswatch worker -s NAME=VALUE`)")
             raise typer.Exit(2)
+        if disabled := [o.name for o in chosen if not o.enabled]:  # a worker skips them
+            fail(f"outlet {', '.join(disabled)} is disabled in the config (enabled = false): a worker would not crawl it")
+            raise typer.Exit(2)
         enqueue_crawls(current.db_url, chosen, as_json=as_json, timeout_s=None if timeout is None else deadline_s)
         return
     if not os.environ.get("NEWSWATCH_CONTACT"):

@@ -24,3 +24,18 @@ def test_settings_for_an_enqueued_crawl_are_refused_not_dropped(tmp_path: Path) 
     assert "Traceback" not in result.stderr
     with site.db.read_session() as session:
         assert session.scalar(select(func.count()).select_from(CrawlDispatch)) == 0
+
+
+def test_a_disabled_outlet_is_refused_not_enqueued_for_a_worker_that_skips_it(tmp_path: Path) -> None:
+    # A worker never crawls a disabled outlet ("skipped: outlet … is disabled"): sending its job
+    # and printing "enqueued" would report a crawl that never happens.
+    site = make_site(tmp_path, outlet_toml("off", "http://127.0.0.1:9/rss.xml", enabled=False))
+    result = newswatch(
+        "--config", str(site.config), "crawl", "off", "--enqueue", "--db", site.db_url,
+        env={"NEWSWATCH_HOME": str(tmp_path / "home"), "NEWSWATCH_BROKER_URL": "amqp://guest:guest@127.0.0.1:9//"},
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: outlet off is disabled in the config (enabled = false): a worker would not crawl it"]
+    with site.db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(CrawlDispatch)) == 0
