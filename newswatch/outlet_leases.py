@@ -4,11 +4,15 @@ A crawl holds ``outlet:<name>`` for its whole run.  A lease left by a dead holde
 process gone, or the lease expired) is taken over, and the run that holder left
 ``running`` is closed as interrupted before the new run starts.  ``newswatch crawl``
 and the scheduler (and the workers that run its jobs) all go through :func:`outlet_lease`.
+The scheduler's service renews the lease while it waits for its crawl process; a crawl
+in the holder's own process (``newswatch crawl``) asks for ``keep_renewed`` instead, since
+it may outlast one lease (a ``--timeout`` longer than the outlet's, a download in flight).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,8 +34,13 @@ class OutletBusy(Exception):
 
 
 @contextmanager
-def outlet_lease(db: Database, outlet: str, *, holder: str, lease_s: float) -> Iterator[str]:
-    """Hold ``outlet``'s lease (yields its key) or raise :class:`OutletBusy`; always released."""
+def outlet_lease(
+    db: Database, outlet: str, *, holder: str, lease_s: float, keep_renewed: bool = False
+) -> Iterator[str]:
+    """Hold ``outlet``'s lease (yields its key) or raise :class:`OutletBusy`; always released.
+
+    With ``keep_renewed`` a thread renews it every quarter lease until the block ends.
+    """
     key = locks.outlet_key(outlet)
     attempt = locks.acquire(db, key, holder, lease_s=lease_s)
     if not attempt.acquired:
@@ -40,12 +49,38 @@ def outlet_lease(db: Database, outlet: str, *, holder: str, lease_s: float) -> I
         if attempt.previous is not None:
             logger.warning("outlet %s: took over the lease of %s (%s)", outlet, attempt.taken_from, attempt.reason)
             close_left_behind(db, attempt.previous, attempt.reason or "gone")
-        yield key
+        if keep_renewed:
+            with _renewing(db, outlet, key, holder, lease_s):
+                yield key
+        else:
+            yield key
     finally:
         try:
             locks.release(db, key, holder)
         except Exception as exc:  # it runs out by itself
             logger.warning("could not release the lease of outlet %s: %s", outlet, exc)
+
+
+@contextmanager
+def _renewing(db: Database, outlet: str, key: str, holder: str, lease_s: float) -> Iterator[None]:
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(max(lease_s / 4, 0.5)):
+            try:
+                if not locks.renew(db, key, holder, lease_s=lease_s):
+                    logger.error("outlet %s: lost its lease to another process", outlet)
+                    return
+            except Exception as exc:  # the database is away: try again next time
+                logger.warning("could not renew the lease of outlet %s: %s", outlet, exc)
+
+    renewer = threading.Thread(target=renew, name=f"lease-{outlet}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
 
 
 def close_left_behind(db: Database, previous: locks.Lease, reason: str) -> None:

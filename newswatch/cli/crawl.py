@@ -37,7 +37,9 @@ def outlet_locks(db: Database, outlets: list[Outlet]) -> Iterator[None]:
     try:
         with ExitStack() as held:
             for outlet in outlets:
-                held.enter_context(outlet_lease(db, outlet.name, holder=holder, lease_s=outlet.timeout_s))
+                held.enter_context(
+                    outlet_lease(db, outlet.name, holder=holder, lease_s=outlet.timeout_s, keep_renewed=True)
+                )
             yield
     except OutletBusy as busy:
         fail(str(busy))
@@ -79,7 +81,7 @@ def crawl(
     run_id: Annotated[int | None, typer.Option("--run-id", hidden=True, help="Adopt this running run (used by the scheduler).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", metavar="NAME=VALUE", help="Override a Scrapy or NEWSWATCH_* setting, as `scrapy crawl -s` does.")] = None,
     timeout: Annotated[str | None, typer.Option("--timeout", help="Deadline for the whole run, e.g. 20m (default: the longest `timeout` of the outlets crawled); the run then ends `interrupted` with what it stored.", show_default=False)] = None,
-    enqueue: Annotated[bool, typer.Option("--enqueue", help="Send one crawl job per outlet to the workers (NEWSWATCH_BROKER_URL) instead of crawling here.")] = False,
+    enqueue: Annotated[bool, typer.Option("--enqueue", help="Send one crawl job per outlet to the workers (NEWSWATCH_BROKER_URL) instead of crawling here; --timeout is then each job's hard limit, as a scheduled crawl's.")] = False,
 ) -> None:
     """Crawl outlets live: discover, fetch, extract, deduplicate and store.
 
@@ -104,7 +106,13 @@ def crawl(
     deadline_s = run_deadline(timeout, chosen)
     current.database()
     if enqueue:
-        enqueue_crawls(current.db_url, chosen, as_json=as_json)
+        if setting:  # the job carries no settings: the worker runs it with its own
+            fail("--set applies to a crawl on this machine; give settings to the workers (`newswatch worker -s NAME=VALUE`)")
+            raise typer.Exit(2)
+        if disabled := [o.name for o in chosen if not o.enabled]:  # a worker skips them
+            fail(f"outlet {', '.join(disabled)} is disabled in the config (enabled = false): a worker would not crawl it")
+            raise typer.Exit(2)
+        enqueue_crawls(current.db_url, chosen, as_json=as_json, timeout_s=None if timeout is None else deadline_s)
         return
     if not os.environ.get("NEWSWATCH_CONTACT"):
         err_console.print(text(
@@ -142,8 +150,8 @@ def crawl(
     raise typer.Exit(0 if detail.run.status == "finished" else 1)
 
 
-def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool) -> None:
-    """``crawl --enqueue``: one job per outlet, due now, for whichever worker takes it."""
+def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool, timeout_s: int | None = None) -> None:
+    """``crawl --enqueue``: one job per outlet, due now, for whichever worker takes it (``--timeout``: each job's)."""
     from datetime import UTC, datetime
 
     from newswatch.workers.tasks import BrokerError, enqueue
@@ -151,7 +159,9 @@ def enqueue_crawls(db_url: str, chosen: list[Outlet], *, as_json: bool) -> None:
     sent = []
     for outlet in chosen:
         try:
-            key = enqueue(db_url, outlet.name, due_at=datetime.now(UTC), dispatcher=f"cli:{locks.new_holder()}")
+            key = enqueue(
+                db_url, outlet.name, due_at=datetime.now(UTC), dispatcher=f"cli:{locks.new_holder()}", timeout_s=timeout_s,
+            )
         except BrokerError as exc:
             fail(str(exc))
             raise typer.Exit(2) from None

@@ -47,6 +47,15 @@ def _seconds(value: str | None, option: str) -> int | None:
         raise typer.Exit(2) from None
 
 
+def _timeout_seconds(value: str | None) -> int | None:
+    """--timeout: a hard limit of at least 1s (0 would silently mean the outlet's own)."""
+    seconds = _seconds(value, "--timeout")
+    if seconds == 0:
+        fail(f"--timeout: {value!r} must be at least 1s")
+        raise typer.Exit(2)
+    return seconds
+
+
 def _options(**overrides: Any) -> Any:
     from newswatch.scheduling import Options
 
@@ -141,7 +150,7 @@ def add(
     if every and cron:
         fail("give --every or --cron, not both")
         raise typer.Exit(2)
-    every_s, jitter_s, timeout_s = _seconds(every, "--every"), _seconds(jitter, "--jitter"), _seconds(timeout, "--timeout")
+    every_s, jitter_s, timeout_s = _seconds(every, "--every"), _seconds(jitter, "--jitter"), _timeout_seconds(timeout)
     if every_s == 0:
         fail("--every: must be at least 1s")
         raise typer.Exit(2)
@@ -225,8 +234,9 @@ def list_jobs(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = Fal
     for record in records:
         run = record["last_run"]
         last = "-" if run is None else f"{run['id']} {run['status']} {(run['finished_at'] or run['started_at'])[:19]}"
-        if record["crawling"]:
-            last += f" (crawling: run {record['crawling']['run_id']})"
+        if record["crawling"]:  # a manual crawl's lease names no run
+            crawling_run = record["crawling"]["run_id"]
+            last += f" (crawling: run {crawling_run})" if crawling_run else " (crawling)"
         state = record["state"] if not record["problem"] else f"broken: {record['problem']}"
         result.add_row(
             text(record["outlet"]), text(record["schedule"] or "-"), text(state),
@@ -315,7 +325,7 @@ def run_now(ctx: typer.Context, outlet: OutletArgument, timeout: TimeoutOption =
         fail(f"no outlet named {outlet} (known: {', '.join(outlets)})")
         raise typer.Exit(2)
     current = with_db(ctx, db)
-    timeout_s = _seconds(timeout, "--timeout")
+    timeout_s = _timeout_seconds(timeout)
     from newswatch.scheduling import Service, _setup_logging
 
     _setup_logging()

@@ -47,7 +47,7 @@ class DispatchExecutor(BaseExecutor):  # type: ignore[misc]
             try:
                 key = enqueue(
                     self.db_url, outlet, due_at=run_time, dispatcher=self.dispatcher,
-                    config_path=job.kwargs.get("config_path"),
+                    config_path=job.kwargs.get("config_path"), timeout_s=job.kwargs.get("timeout_s"),
                 )
             except Exception as exc:
                 log.error("dispatch of outlet %s due at %s failed: %s", outlet, f"{run_time:%H:%M:%S}", _one_line(exc))

@@ -244,11 +244,11 @@ class Service:
             if stopped_for == "interrupt":
                 message = "stopped by an interrupt"
             elif self._forced:
-                message = "stopped by scheduler shutdown (second signal)"
+                message = f"stopped by {self.origin} shutdown (second signal)"
             else:
                 grace_s = self.options.shutdown_grace_s
                 grace = format_duration(int(grace_s)) if grace_s >= 1 else f"{grace_s:g}s"
-                message = f"stopped by scheduler shutdown after {grace} grace"
+                message = f"stopped by {self.origin} shutdown after {grace} grace"
         elif run.status == "running":
             status = "failed"
             message = f"crawl process {_exit_text(returncode)} without closing its run"

@@ -43,6 +43,7 @@ ABSURD_SCHEDULES = [
     (("--every", "400d"), "400d"),
     (("--every", "1h", "--jitter", "9999999d"), "9999999d"),
     (("--every", "1h", "--timeout", "100000000h"), "100000000h"),
+    (("--every", "1h", "--timeout", "0s"), "'0s' must be at least 1s"),
     (("--cron", "0 0 31 2 *"), "0 0 31 2 *"),
 ]
 
@@ -126,3 +127,15 @@ def test_an_output_file_that_cannot_be_written_is_one_line(sqlite_url: str, tmp_
             assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
             assert error_lines(result.stderr) == [f"error: cannot write {output}: " + (
                 "No such file or directory" if output != tmp_path else "Is a directory")]
+
+
+def test_a_setting_that_is_not_a_number_is_one_error_line(tmp_path: Path) -> None:
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml"))
+    for name, command in (("NEWSWATCH_LOCK_LEASE_S", ("schedule", "list")),
+                          ("NEWSWATCH_BROKER_DELIVERY_TIMEOUT_S", ("worker",)),
+                          ("NEWSWATCH_SCHEDULER_WORKERS", ("scheduler", "run"))):
+        result = newswatch("--config", str(site.config), *command, "--db", site.db_url,
+                           env={"NEWSWATCH_HOME": str(tmp_path / "home"), name: "1O"})
+        assert result.returncode == 2, (name, result.stdout + result.stderr)
+        assert "Traceback" not in result.stderr
+        assert error_lines(result.stderr) == [f"error: {name}='1O' is not a number"], result.stderr

@@ -544,3 +544,42 @@ def test_job_that_cannot_be_restored_stops_the_scheduler_loudly(tmp_path: Path, 
     assert scheduler.wait(timeout=90) == 2
     assert re.search(r"cannot restore scheduled job\(s\) crawl:gone .*nothing was deleted", scheduler.log())
     assert "crawl:gone" in site.job_rows()
+
+
+@pytest.mark.slow
+def test_a_manual_crawl_longer_than_its_lease_keeps_the_outlet_to_itself(mirror_factory: Any, tmp_path: Path) -> None:
+    # A manual crawl holds the outlet's lease for the outlet's timeout (3 s here); given a
+    # longer --timeout (or a download still in flight at its deadline) it outlasts that
+    # first lease, so it must renew it: a second crawl may not take the outlet meanwhile.
+    mirror = mirror_factory(outlets=("rfi",))
+    site = make_site(tmp_path, outlet_toml("long", mirror.url("/slow?seconds=60"), timeout="3s"))
+    env = {**os.environ, "NEWSWATCH_HOME": str(site.directory / "home")}
+    with open(site.directory / "first.log", "wb") as log:
+        first = subprocess.Popen(
+            [str(NEWSWATCH), "--config", str(site.config), "crawl", "long", "--timeout", "60s", "--db", site.db_url],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+        )
+    try:
+        lease = wait_until(lambda: locks.get(site.db, locks.outlet_key("long")), timeout=30, what="the first crawl's lease")
+        assert lease is not None
+        wait_until(lambda: datetime.now(UTC) > lease.expires_at + timedelta(seconds=1), timeout=30,
+                   what="the end of the first lease")
+        assert first.poll() is None, (site.directory / "first.log").read_text(errors="replace")
+        second = site.cli("crawl", "long", "--timeout", "5s")
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"outlet long is being crawled by {lease.holder}" in second.stderr
+        assert [run.status for run in site.runs("long")] == ["running"]
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+
+
+def test_schedule_list_shows_a_manual_crawl_in_progress_without_a_run_of_none(tmp_path: Path) -> None:
+    # A manual `newswatch crawl` holds the outlet's lease without a run id attached to it.
+    site = make_site(tmp_path, outlet_toml("a", "http://127.0.0.1:9/rss.xml", every="30m"))
+    assert site.cli("schedule", "sync").returncode == 0
+    holder = locks.new_holder()
+    assert locks.acquire(site.db, locks.outlet_key("a"), holder, lease_s=60).acquired
+    listed = site.cli("schedule", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "(crawling)" in listed.stdout and "None" not in listed.stdout, listed.stdout

@@ -7,6 +7,7 @@ Real RabbitMQ (and Redis), real PostgreSQL, real `newswatch worker` and `schedul
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -137,3 +138,46 @@ def test_two_workers_recording_near_copies_at_once_give_one_new_one_duplicate_pe
         first, second = records[original.base + path], records[copy.base + path]
         pair = sorted([first, second], key=lambda r: r[1] is not None)
         assert pair[0][1] is None and pair[1][1] == pair[0][0], (path, first, second)
+
+
+def test_a_second_sigterm_stops_a_workers_running_crawl(sites, cluster_factory) -> None:
+    # `newswatch worker --help`: "SIGTERM: no new job, running crawls finish; a second one stops them."
+    site = Site("long", 400, delay_s=1.0).start()  # about 100 s of crawling at 4 pages at once
+    sites.append(site)
+    cluster = cluster_factory(RABBITMQ, sites)
+    cluster.start_worker("w1", concurrency=1)
+    cluster.wait_ready()
+    result = cluster.run("crawl", "long", "--enqueue")
+    assert result.returncode == 0, result.stderr
+    cluster.wait_for(lambda: cluster.articles() >= 4, 60, "a crawl under way")
+    worker = cluster.workers["w1"]
+    worker.send_signal(signal.SIGTERM)
+    cluster.wait_for(lambda: "Warm shutdown" in cluster.log("w1"), 10, "the first signal handled")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=40) == 0, cluster.log("w1")
+    [run] = cluster.runs()
+    assert (run.status, run.message) == ("interrupted", "stopped by worker shutdown (second signal)")
+    assert cluster.articles() < 400
+
+
+def test_a_crawl_timeout_given_to_a_job_holds_on_the_worker(sites, cluster_factory) -> None:
+    # `schedule add --timeout` and `crawl --enqueue --timeout` are a hard limit on the crawl
+    # the worker runs, not only on a crawl of this machine (each outlet's own is 5 min here).
+    scheduled, enqueued = Site("scheduled", 400, delay_s=1.0).start(), Site("enqueued", 400, delay_s=1.0).start()
+    sites.extend([scheduled, enqueued])
+    cluster = cluster_factory(RABBITMQ, sites)
+    cluster.start_worker("w1", concurrency=2)
+    cluster.wait_ready()
+    added = cluster.run("schedule", "add", "scheduled", "--every", "1h", "--timeout", "3s")
+    assert added.returncode == 0, added.stderr
+    from newswatch.scheduling import job_id, job_store
+
+    with job_store(cluster.db) as scheduler:
+        scheduler.modify_job(job_id("scheduled"), next_run_time=soon(1))
+    cluster.start_scheduler("scheduler1")
+    result = cluster.run("crawl", "enqueued", "--enqueue", "--timeout", "3s")
+    assert result.returncode == 0, result.stderr
+    # The crawl process closes its run as interrupted on SIGTERM; the worker then records why.
+    cluster.wait_for(lambda: [(r.status, r.message) for r in cluster.runs()] == [("failed", "killed after 3s timeout")] * 2,
+                     60, "both crawls stopped at their 3 s timeout")
+    assert cluster.articles() < 800
