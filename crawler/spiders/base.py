@@ -31,12 +31,11 @@ from crawler.parsing.page import LISTING
 from crawler.parsing.takedown import Inconclusive, Takedown, page_state
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.revisit import GONE_STATUSES, REVISIT_ARTICLE, REVISIT_CONFIRM, find_ledger
-from crawler.signals import page_problem
+from crawler.signals import PAGE_URL, page_problem, report_refused
 from crawler.spiders.discovery import ArticleMatcher, discover
 from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
 
-#: request.meta keys the spiders use.
-PAGE_URL = "newswatch_page_url"
+#: request.meta keys the spiders use (and PAGE_URL, from crawler.signals).
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
 #: The start URL a discovery request descends from (its links count against that start URL's cap).
@@ -336,6 +335,11 @@ class OutletSpider(scrapy.Spider):
     def _request_dropped(self, request: scrapy.Request, **_: Any) -> None:
         if (ticket := request.meta.get(ORDER)) is not None:
             self.in_order.settle(ticket)
+        # The duplicate filter dropped it.  A link found twice is simply one page; a
+        # redirect to a URL already requested (a loop) leaves its page unread.
+        if request.meta.get("redirect_urls"):
+            self.logger.warning("dropped %s: redirected to %s, already requested", request.meta.get(PAGE_URL), request.url)
+            report_refused(self.crawler, request, f"redirected to {request.url}, a page already requested in this run (a redirect loop?)")
 
     def listing_articles(self, response: Response) -> Iterable[scrapy.Request]:
         """Article requests for the links of a listing page (not its further listing pages)."""
