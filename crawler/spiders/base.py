@@ -32,7 +32,7 @@ from crawler.parsing.takedown import Inconclusive, Takedown, page_state
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.revisit import GONE_STATUSES, REVISIT_ARTICLE, REVISIT_CONFIRM, find_ledger
 from crawler.signals import PAGE_URL, page_problem, report_refused
-from crawler.spiders.discovery import ArticleMatcher, discover
+from crawler.spiders.discovery import ArticleMatcher, discover, gunzipped
 from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
 
 #: request.meta keys the spiders use (and PAGE_URL, from crawler.signals).
@@ -132,8 +132,14 @@ class OutletSpider(scrapy.Spider):
         patterns = (config.article_patterns if config else ()) or self.default_article_patterns
         matcher = ArticleMatcher(patterns, outlet_given=bool(config and config.article_patterns))
         follow_patterns = tuple(re.compile(p) for p in (config.follow_patterns if config else ()))
+        try:
+            limit = self.settings.getint("DOWNLOAD_MAXSIZE") or self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
+            body = gunzipped(response.body, limit)
+        except ValueError as exc:
+            self.report_problem(response.meta.get(PAGE_URL, response.url), str(exc), kind="dropped")
+            return
         found = discover(
-            response.body,
+            body,
             response.url,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             is_article=matcher,

@@ -8,6 +8,7 @@ billion laughs); feeds are never parsed from a string that could name a file.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +45,25 @@ def sniff(body: bytes, content_type: str = "") -> str:
     if "text/plain" in content_type or (head.startswith(b"http") and b"<" not in head):
         return URL_LIST
     return LISTING
+
+
+def gunzipped(body: bytes, limit: int) -> bytes:
+    """``body`` unpacked if it is gzip (``sitemap.xml.gz``, served without Content-Encoding).
+
+    Scrapy only unpacks a Content-Encoding; the sitemap protocol allows gzipped files.
+    Raises ValueError for damaged gzip, or when it unpacks to more than ``limit`` bytes
+    (a gzip bomb: only ``limit + 1`` bytes are ever inflated).
+    """
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        unpacked = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"damaged gzip: {exc}") from None
+    if len(unpacked) > limit:
+        raise ValueError(f"gzipped document larger than {limit:,} bytes unpacked")
+    return unpacked
 
 
 def _local(tag: object) -> str:
