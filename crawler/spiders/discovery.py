@@ -96,13 +96,21 @@ def feed_links(body: bytes, base_url: str) -> list[str]:
 
 
 def sitemap_locs(body: bytes, base_url: str) -> list[str]:
+    """The ``<loc>`` of each ``<url>`` (or ``<sitemap>``), in order.
+
+    Only those: the image, video and news extensions nest their own ``<image:loc>``
+    (a picture, not a page) inside a ``<url>``.
+    """
     root = etree.fromstring(body, parser=_XML_PARSER)
     if root is None:
         return []
     return [
         urljoin(base_url, loc.text.strip())
         for loc in root.iter()
-        if _local(loc.tag) == "loc" and loc.text and loc.text.strip()
+        if _local(loc.tag) == "loc"
+        and _local(getattr(loc.getparent(), "tag", None)) in ("url", "sitemap")
+        and loc.text
+        and loc.text.strip()
     ]
 
 

@@ -1,0 +1,93 @@
+"""Feeds and sitemaps as sites really publish them, read by a real crawl of a local site.
+
+Each test serves a few discovery documents and articles from 127.0.0.1 and checks
+which article pages the crawl fetched, and what the run listed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli_helpers import newswatch
+
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
+ARTICLE_TEXT = "A sentence of an ordinary article, long enough to be kept as one. " * 10
+#: path -> (content type, body); "{base}" in a body is the site's address.
+Documents = dict[str, tuple[str, str]]
+
+
+class _Site(BaseHTTPRequestHandler):
+    documents: Documents = {}
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        type(self).hits.append(self.path)
+        base = f"http://{self.headers['Host']}"
+        if self.path in self.documents:
+            content_type, body = self.documents[self.path]
+            self._reply(200, body.replace("{base}", base).encode(), content_type)
+        elif self.path.startswith("/a/"):
+            page = f"<html lang='en'><head><title>{self.path}</title></head><body><article><h1>{self.path}</h1><p>{ARTICLE_TEXT}</p></article></body></html>"
+            self._reply(200, page.encode(), "text/html; charset=utf-8")
+        else:
+            self._reply(404, b"not here", "text/plain")
+
+    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+Crawl = Callable[..., tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def crawl_site(tmp_path: Path, sqlite_url: str) -> Iterator[Crawl]:
+    """``crawl_site(documents, start_path)``: serve them, crawl, return (base URL, JSON summary)."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def crawl(documents: Documents, start: str, *, spider: str = "portal") -> tuple[str, dict[str, Any]]:
+        _Site.documents, _Site.hits = documents, []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]!s}"
+        config = tmp_path / "outlets.toml"
+        config.write_text(
+            f'[outlets.site]\nspider = "{spider}"\nstart_urls = ["{base}{start}"]\nallowed_domains = ["127.0.0.1"]\n'
+            'allow_private = true\narticle_patterns = ["^http"]\nmax_depth = 2\n',
+            encoding="utf-8",
+        )
+        result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
+        assert "Traceback" not in result.stderr, result.stderr
+        return base, json.loads(result.stdout)
+
+    yield crawl
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def articles_fetched() -> list[str]:
+    return sorted(path for path in _Site.hits if path.startswith("/a/") or path.startswith("/img/"))
+
+
+def test_a_sitemap_with_image_entries_fetches_only_the_pages(crawl_site: Crawl) -> None:
+    sitemap = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+  <url><loc>{base}/a/story</loc><image:image><image:loc>{base}/img/story.jpg</image:loc></image:image></url>
+</urlset>"""
+    crawl_site({"/sitemap.xml": ("application/xml", sitemap)}, "/sitemap.xml", spider="ecns")
+    assert articles_fetched() == ["/a/story"]
