@@ -71,8 +71,12 @@ def _local(tag: object) -> str:
 
 
 def feed_links(body: bytes, base_url: str) -> list[str]:
-    """Entry links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order."""
-    root = etree.fromstring(body, parser=_XML_PARSER)
+    """Entry links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order.
+
+    A relative link resolves against its ``xml:base`` (RFC 4287 §2; the nearest one,
+    itself relative to the feed's address), else the feed's address.
+    """
+    root = etree.fromstring(body, parser=_XML_PARSER, base_url=base_url)
     if root is None:
         return []
     links: list[str] = []
@@ -85,14 +89,21 @@ def feed_links(body: bytes, base_url: str) -> list[str]:
                 guid.text if guid is not None and guid.get("isPermaLink", "true") != "false" else None
             )
             if text and text.strip():
-                links.append(urljoin(base_url, text.strip()))
+                node = link if link is not None and link.text else guid
+                links.append(urljoin(_base(node, base_url), text.strip()))
         elif name == "entry":
             candidates = [c for c in entry if _local(c.tag) == "link" and c.get("href")]
             preferred = [c for c in candidates if c.get("rel", "alternate") == "alternate"]
             chosen = (preferred or candidates)[:1]
             if chosen:
-                links.append(urljoin(base_url, chosen[0].get("href").strip()))
+                links.append(urljoin(_base(chosen[0], base_url), chosen[0].get("href").strip()))
     return links
+
+
+def _base(element: object, base_url: str) -> str:
+    """The URL a relative link in ``element`` resolves against (its xml:base, or the page's)."""
+    base = getattr(element, "base", None)
+    return base if isinstance(base, str) and base.startswith(("http://", "https://")) else base_url
 
 
 def sitemap_locs(body: bytes, base_url: str) -> list[str]:

@@ -91,3 +91,15 @@ def test_a_sitemap_with_image_entries_fetches_only_the_pages(crawl_site: Crawl) 
 </urlset>"""
     crawl_site({"/sitemap.xml": ("application/xml", sitemap)}, "/sitemap.xml", spider="ecns")
     assert articles_fetched() == ["/a/story"]
+
+
+def test_relative_atom_links_resolve_against_xml_base(crawl_site: Crawl) -> None:
+    # RFC 4287 §2: relative references resolve against xml:base, the entry's over the feed's.
+    feed = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{base}/a/">
+  <title>t</title>
+  <entry><title>one</title><link rel="alternate" href="one"/></entry>
+  <entry xml:base="world/"><title>two</title><link href="two"/></entry>
+</feed>"""
+    crawl_site({"/feeds/atom.xml": ("application/atom+xml", feed)}, "/feeds/atom.xml")
+    assert articles_fetched() == ["/a/one", "/a/world/two"]
