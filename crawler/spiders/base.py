@@ -132,11 +132,15 @@ class OutletSpider(scrapy.Spider):
         patterns = (config.article_patterns if config else ()) or self.default_article_patterns
         matcher = ArticleMatcher(patterns, outlet_given=bool(config and config.article_patterns))
         follow_patterns = tuple(re.compile(p) for p in (config.follow_patterns if config else ()))
+        page = response.meta.get(PAGE_URL, response.url)
         try:
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") or self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
             body = gunzipped(response.body, limit)
         except ValueError as exc:
-            self.report_problem(response.meta.get(PAGE_URL, response.url), str(exc), kind="dropped")
+            self.report_problem(page, str(exc), kind="dropped")
+            return
+        if not body.strip():  # a broken feed or sitemap must not look like a quiet one
+            self.report_problem(page, f"empty response (HTTP {response.status}): no feed, sitemap or links to read", kind="dropped")
             return
         found = discover(
             body,

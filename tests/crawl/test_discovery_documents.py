@@ -103,3 +103,11 @@ def test_relative_atom_links_resolve_against_xml_base(crawl_site: Crawl) -> None
 </feed>"""
     crawl_site({"/feeds/atom.xml": ("application/atom+xml", feed)}, "/feeds/atom.xml")
     assert articles_fetched() == ["/a/one", "/a/world/two"]
+
+
+def test_an_empty_feed_response_is_listed_not_passed_over(crawl_site: Crawl) -> None:
+    # A 200 with no body where the feed should be: the run must say so, not end quietly with nothing.
+    base, summary = crawl_site({"/feeds/rss.xml": ("application/rss+xml", " \n")}, "/feeds/rss.xml")
+    problems = {p["url"]: p for p in summary["problems"]}
+    assert problems[f"{base}/feeds/rss.xml"]["kind"] == "dropped"
+    assert "empty" in problems[f"{base}/feeds/rss.xml"]["reason"]
