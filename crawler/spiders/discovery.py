@@ -33,7 +33,10 @@ class Discovered:
 
 
 def sniff(body: bytes, content_type: str = "") -> str:
-    head = body[:2048].lstrip().lower()
+    head = body[:2048]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (lxml reads it)
+        head = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    head = head.lstrip().lower()
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
@@ -126,7 +129,8 @@ def sitemap_locs(body: bytes, base_url: str) -> list[str]:
 
 
 def url_list(body: bytes, base_url: str) -> list[str]:
-    text = body.decode("utf-8", errors="replace")
+    utf16 = body.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = body.decode("utf-16" if utf16 else "utf-8-sig", errors="replace").lstrip("\ufeff")
     return [
         urljoin(base_url, line.strip())
         for line in text.splitlines()

@@ -19,8 +19,9 @@ from tests.support.cli_helpers import newswatch
 
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
 ARTICLE_TEXT = "A sentence of an ordinary article, long enough to be kept as one. " * 10
-#: path -> (content type, body); "{base}" in a body is the site's address.
-Documents = dict[str, tuple[str, str]]
+#: path -> (content type, body); "{base}" in a body is the site's address, and a body
+#: given as a function gets that address and returns the bytes to send.
+Documents = dict[str, tuple[str, "str | Callable[[str], bytes]"]]
 
 
 class _Site(BaseHTTPRequestHandler):
@@ -32,7 +33,8 @@ class _Site(BaseHTTPRequestHandler):
         base = f"http://{self.headers['Host']}"
         if self.path in self.documents:
             content_type, body = self.documents[self.path]
-            self._reply(200, body.replace("{base}", base).encode(), content_type)
+            data = body.replace("{base}", base).encode() if isinstance(body, str) else body(base)
+            self._reply(200, data, content_type)
         elif self.path.startswith("/a/"):
             page = f"<html lang='en'><head><title>{self.path}</title></head><body><article><h1>{self.path}</h1><p>{ARTICLE_TEXT}</p></article></body></html>"
             self._reply(200, page.encode(), "text/html; charset=utf-8")
@@ -111,3 +113,25 @@ def test_an_empty_feed_response_is_listed_not_passed_over(crawl_site: Crawl) -> 
     problems = {p["url"]: p for p in summary["problems"]}
     assert problems[f"{base}/feeds/rss.xml"]["kind"] == "dropped"
     assert "empty" in problems[f"{base}/feeds/rss.xml"]["reason"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_sitemap_is_read_as_a_sitemap(encoding: str, crawl_site: Crawl) -> None:
+    # Sitemaps written by .NET and Windows tools come in UTF-16, with a byte-order mark.
+    def sitemap(base: str) -> bytes:
+        text = (f'<?xml version="1.0" encoding="UTF-16"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<url><loc>{base}/a/wide</loc></url></urlset>")
+        return "\ufeff".encode(encoding) + text.encode(encoding)
+
+    crawl_site({"/sitemap.xml": ("application/xml", sitemap)}, "/sitemap.xml", spider="ecns")
+    assert articles_fetched() == ["/a/wide"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_url_list_with_a_byte_order_mark_keeps_its_first_url(encoding: str, crawl_site: Crawl) -> None:
+    # Notepad and PowerShell save text with a byte-order mark.
+    def url_list(base: str) -> bytes:
+        return f"{base}/a/first\n{base}/a/second\n".encode(encoding)
+
+    crawl_site({"/urls.txt": ("text/plain", url_list)}, "/urls.txt")
+    assert articles_fetched() == ["/a/first", "/a/second"]
