@@ -150,6 +150,8 @@ class OutletSpider(scrapy.Spider):
             follow_patterns=follow_patterns,
         )
         self.crawler.stats.inc_value(discovery_key(found.kind))
+        for url in found.invalid:  # one broken entry never costs the page's other links
+            self.report_problem(url[:2000], f"not a valid URL, listed in {response.url}", kind="dropped")
         depth = response.meta.get(DEPTH, 0)
         max_depth = config.max_depth if config else 0
         follow = found.follow if depth < max_depth else ()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +31,34 @@ class Discovered:
     articles: tuple[str, ...]
     #: URLs of further discovery pages (sub-sitemaps, next listing pages).
     follow: tuple[str, ...]
+    #: Entries of a feed, sitemap or URL list that are no valid URL (as written).
+    invalid: tuple[str, ...] = ()
+
+
+def _join(base_url: str, ref: str) -> str:
+    """``ref`` resolved against ``base_url``; as written when it cannot be (see :func:`is_valid_url`)."""
+    try:
+        return urljoin(base_url, ref)
+    except ValueError:
+        return ref
+
+
+def is_valid_url(url: str) -> bool:
+    """False for what urllib (and so scrapy.Request) refuses: an unclosed IPv6 bracket, a bad port."""
+    try:
+        urlsplit(url).port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return False
+    return True
+
+
+def _entries(kind: str, urls: list[str], keep: Callable[[str], bool]) -> Discovered:
+    """A feed's, sitemap's or URL list's entries: the valid ones ``keep`` accepts, and the invalid."""
+    valid = [u for u in urls if is_valid_url(u)]
+    invalid = tuple(u for u in urls if not is_valid_url(u))
+    if kind == SITEMAP_INDEX:
+        return Discovered(kind, (), tuple(valid), invalid)
+    return Discovered(kind, tuple(u for u in valid if keep(u)), (), invalid)
 
 
 def sniff(body: bytes, content_type: str = "") -> str:
@@ -93,13 +122,13 @@ def feed_links(body: bytes, base_url: str) -> list[str]:
             )
             if text and text.strip():
                 node = link if link is not None and link.text else guid
-                links.append(urljoin(_base(node, base_url), text.strip()))
+                links.append(_join(_base(node, base_url), text.strip()))
         elif name == "entry":
             candidates = [c for c in entry if _local(c.tag) == "link" and c.get("href")]
             preferred = [c for c in candidates if c.get("rel", "alternate") == "alternate"]
             chosen = (preferred or candidates)[:1]
             if chosen:
-                links.append(urljoin(_base(chosen[0], base_url), chosen[0].get("href").strip()))
+                links.append(_join(_base(chosen[0], base_url), chosen[0].get("href").strip()))
     return links
 
 
@@ -119,7 +148,7 @@ def sitemap_locs(body: bytes, base_url: str) -> list[str]:
     if root is None:
         return []
     return [
-        urljoin(base_url, loc.text.strip())
+        _join(base_url, loc.text.strip())
         for loc in root.iter()
         if _local(loc.tag) == "loc"
         and _local(getattr(loc.getparent(), "tag", None)) in ("url", "sitemap")
@@ -132,7 +161,7 @@ def url_list(body: bytes, base_url: str) -> list[str]:
     utf16 = body.startswith((b"\xff\xfe", b"\xfe\xff"))
     text = body.decode("utf-16" if utf16 else "utf-8-sig", errors="replace").lstrip("\ufeff")
     return [
-        urljoin(base_url, line.strip())
+        _join(base_url, line.strip())
         for line in text.splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
@@ -149,7 +178,9 @@ def listing_links(body: bytes, base_url: str) -> tuple[list[str], list[str]]:
         href = anchor.get("href")
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        url = urljoin(base_url, href.strip())
+        url = _join(base_url, href.strip())
+        if not is_valid_url(url):  # an anchor, not an entry the site lists as an article
+            continue
         rel = (anchor.get("rel") or "").lower()
         if anchor.tag == "link":
             if rel == "next":
@@ -171,15 +202,12 @@ def discover(
 ) -> Discovered:
     kind = sniff(body, content_type)
     if kind == FEED:
-        links = feed_links(body, base_url)
         # A feed lists articles; patterns only narrow it when the outlet gives its own.
-        return Discovered(kind, tuple(u for u in links if is_article(u, from_feed=True)), ())
-    if kind == SITEMAP_INDEX:
-        return Discovered(kind, (), tuple(sitemap_locs(body, base_url)))
-    if kind == SITEMAP:
-        return Discovered(kind, tuple(u for u in sitemap_locs(body, base_url) if is_article(u)), ())
+        return _entries(kind, feed_links(body, base_url), lambda u: is_article(u, from_feed=True))
+    if kind in (SITEMAP_INDEX, SITEMAP):
+        return _entries(kind, sitemap_locs(body, base_url), is_article)
     if kind == URL_LIST:
-        return Discovered(kind, tuple(u for u in url_list(body, base_url) if is_article(u, from_feed=True)), ())
+        return _entries(kind, url_list(body, base_url), lambda u: is_article(u, from_feed=True))
     links, pagination = listing_links(body, base_url)
     follow = [u for u in links if any(p.search(u) for p in follow_patterns)] + pagination
     articles = [u for u in links if is_article(u)]

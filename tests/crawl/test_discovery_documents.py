@@ -135,3 +135,22 @@ def test_a_url_list_with_a_byte_order_mark_keeps_its_first_url(encoding: str, cr
 
     crawl_site({"/urls.txt": ("text/plain", url_list)}, "/urls.txt")
     assert articles_fetched() == ["/a/first", "/a/second"]
+
+
+@pytest.mark.parametrize("kind", ["rss", "sitemap", "url-list"])
+def test_one_malformed_link_is_listed_and_the_others_are_fetched(kind: str, crawl_site: Crawl) -> None:
+    # An unclosed IPv6 bracket or a port out of range makes urljoin (and scrapy.Request) raise.
+    bad = ["http://[2001:db8::1/a/bracket", "http://127.0.0.1:99999/a/port", "http://127.0.0.1:x/a/port"]
+    links = ["{base}/a/before", *bad, "{base}/a/after"]
+    documents: dict[str, Documents] = {
+        "rss": {"/feed.xml": ("application/rss+xml", "<rss><channel>" + "".join(
+            f"<item><link>{link}</link></item>" for link in links) + "</channel></rss>")},
+        "sitemap": {"/feed.xml": ("application/xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+            f"<url><loc>{link}</loc></url>" for link in links) + "</urlset>")},
+        "url-list": {"/feed.xml": ("text/plain", "\n".join(links))},
+    }
+    _, summary = crawl_site(documents[kind], "/feed.xml")
+    assert articles_fetched() == ["/a/after", "/a/before"]
+    problems = {p["url"]: p for p in summary["problems"]}
+    for link in bad:
+        assert problems[link]["kind"] == "dropped" and "not a valid URL" in problems[link]["reason"], problems
