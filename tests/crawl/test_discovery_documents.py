@@ -154,3 +154,17 @@ def test_one_malformed_link_is_listed_and_the_others_are_fetched(kind: str, craw
     problems = {p["url"]: p for p in summary["problems"]}
     for link in bad:
         assert problems[link]["kind"] == "dropped" and "not a valid URL" in problems[link]["reason"], problems
+
+
+@pytest.mark.parametrize("declared", [
+    '<link rel="canonical" href="http://[2001:db8::1/story">',
+    '<link rel="canonical" href="https://127.0.0.1:99999/a/story">',
+    '<meta property="og:url" content="//[::1/a/story">',
+])
+def test_an_article_declaring_a_malformed_canonical_url_is_stored(declared: str, crawl_site: Crawl) -> None:
+    # The declaration is the page's to get wrong: the article is kept under its own address.
+    page = (f"<html lang='en'><head><title>Story</title>{declared}</head>"
+            f"<body><article><h1>Story</h1><p>{ARTICLE_TEXT}</p></article></body></html>")
+    base, summary = crawl_site({"/list.txt": ("text/plain", "{base}/story.html"), "/story.html": ("text/html", page)}, "/list.txt")
+    assert summary["problems"] == []
+    assert summary["counts"]["new"] == 1
