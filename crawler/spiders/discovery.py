@@ -173,6 +173,7 @@ def listing_links(body: bytes, base_url: str) -> tuple[list[str], list[str]]:
         document = html.document_fromstring(body, base_url=base_url)
     except (etree.ParserError, ValueError):
         return [], []
+    base_url = _document_base(document, base_url)
     links, pagination = [], []
     for anchor in document.iter("a", "link"):
         href = anchor.get("href")
@@ -190,6 +191,18 @@ def listing_links(body: bytes, base_url: str) -> tuple[list[str], list[str]]:
         if rel == "next" or _PAGINATION_TEXT.match(anchor.text_content() or ""):
             pagination.append(url)
     return links, pagination
+
+
+def _document_base(document: html.HtmlElement, page_url: str) -> str:
+    """The URL relative links resolve against: the first ``<base href>`` (HTML §4.2.3), else the page's."""
+    for element in document.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            base = _join(page_url, href)
+            if base.startswith(("http://", "https://")) and is_valid_url(base):
+                return base
+            break  # only the first <base href> counts
+    return page_url
 
 
 def discover(

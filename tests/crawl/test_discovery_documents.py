@@ -168,3 +168,13 @@ def test_an_article_declaring_a_malformed_canonical_url_is_stored(declared: str,
     base, summary = crawl_site({"/list.txt": ("text/plain", "{base}/story.html"), "/story.html": ("text/html", page)}, "/list.txt")
     assert summary["problems"] == []
     assert summary["counts"]["new"] == 1
+
+
+def test_listing_links_resolve_against_the_pages_base_element(crawl_site: Crawl) -> None:
+    # HTML §4.2.3: a <base href> sets the document base URL for every relative link.
+    listing = ('<html><head><base href="{base}/news/2026/"></head><body>'
+               '<a href="story-1.html">One</a> <a href="/a/rooted">Two</a></body></html>')
+    crawl_site({"/section/index.html": ("text/html", listing)}, "/section/index.html")
+    assert _Site.hits.count("/news/2026/story-1.html") == 1
+    assert "/section/story-1.html" not in _Site.hits
+    assert articles_fetched() == ["/a/rooted"]
