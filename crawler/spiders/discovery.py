@@ -21,6 +21,10 @@ FEED, SITEMAP_INDEX, SITEMAP, URL_LIST, LISTING = "feed", "sitemap-index", "site
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
 )
+#: The root elements of feeds and sitemaps, as whole tag names (not ``<feed-list>``).
+_ROOT_TAG = re.compile(rb"<(rss|feed|rdf:rdf|sitemapindex|urlset)[\s>/]")
+#: An HTML document (whatever it mentions later, in a script or a custom element).
+_HTML_START = re.compile(rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.DOTALL)
 _PAGINATION_TEXT = re.compile(r"^\s*(下一页|下页|next|next page|›|»|>)\s*$", re.IGNORECASE)
 
 
@@ -68,11 +72,12 @@ def sniff(body: bytes, content_type: str = "") -> str:
     head = head.lstrip().lower()
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+    roots = set() if _HTML_START.match(head) else {m.group(1) for m in _ROOT_TAG.finditer(head)}
+    if roots & {b"rss", b"feed", b"rdf:rdf"}:
         return FEED
-    if b"<sitemapindex" in head:
+    if b"sitemapindex" in roots:
         return SITEMAP_INDEX
-    if b"<urlset" in head:
+    if b"urlset" in roots:
         return SITEMAP
     if "text/plain" in content_type or (head.startswith(b"http") and b"<" not in head):
         return URL_LIST

@@ -178,3 +178,14 @@ def test_listing_links_resolve_against_the_pages_base_element(crawl_site: Crawl)
     assert _Site.hits.count("/news/2026/story-1.html") == 1
     assert "/section/story-1.html" not in _Site.hits
     assert articles_fetched() == ["/a/rooted"]
+
+
+@pytest.mark.parametrize("head", [
+    "<feed-list class='latest'>",  # a custom element whose name starts like Atom's root
+    "<script>const help = 'paste your <rss> or <urlset> address';</script>",
+])
+def test_an_html_listing_that_mentions_feed_tags_is_read_as_a_listing(head: str, crawl_site: Crawl) -> None:
+    listing = f'<!doctype html><html><head><title>Latest</title></head><body>{head}<a href="/a/one">One</a></body></html>'
+    crawl_site({"/latest.html": ("text/html", listing)}, "/latest.html")
+    assert articles_fetched() == ["/a/one"]
+
