@@ -103,6 +103,18 @@ def gunzipped(body: bytes, limit: int) -> bytes:
     return unpacked
 
 
+def _from_declaration(body: bytes) -> bytes:
+    """``body`` from its XML declaration on, when something was printed before it.
+
+    A declaration may only come first, so what precedes it is not the document: typically
+    a PHP notice (``<br /><b>Notice</b>: ...``) that would otherwise become the root element.
+    """
+    start = body.find(b"<?xml", 0, 4096)
+    if start > 0 and body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
+        return body[start:]
+    return body
+
+
 def _local(tag: object) -> str:
     return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
 
@@ -113,7 +125,7 @@ def feed_links(body: bytes, base_url: str) -> list[str]:
     A relative link resolves against its ``xml:base`` (RFC 4287 §2; the nearest one,
     itself relative to the feed's address), else the feed's address.
     """
-    root = etree.fromstring(body, parser=_XML_PARSER, base_url=base_url)
+    root = etree.fromstring(_from_declaration(body), parser=_XML_PARSER, base_url=base_url)
     if root is None:
         return []
     links: list[str] = []
@@ -149,7 +161,7 @@ def sitemap_locs(body: bytes, base_url: str) -> list[str]:
     Only those: the image, video and news extensions nest their own ``<image:loc>``
     (a picture, not a page) inside a ``<url>``.
     """
-    root = etree.fromstring(body, parser=_XML_PARSER)
+    root = etree.fromstring(_from_declaration(body), parser=_XML_PARSER)
     if root is None:
         return []
     return [

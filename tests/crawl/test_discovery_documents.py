@@ -189,3 +189,10 @@ def test_an_html_listing_that_mentions_feed_tags_is_read_as_a_listing(head: str,
     crawl_site({"/latest.html": ("text/html", listing)}, "/latest.html")
     assert articles_fetched() == ["/a/one"]
 
+
+
+def test_a_feed_after_a_server_warning_is_still_a_feed(crawl_site: Crawl) -> None:
+    # PHP notices printed before the XML are a classic broken feed; its entries are still readable.
+    feed = "<br />\n<b>Notice</b>: Undefined index in feed.php<br />\n<?xml version='1.0'?><rss><channel><item><link>{base}/a/noted</link></item></channel></rss>"
+    crawl_site({"/feed.php": ("application/rss+xml", feed)}, "/feed.php")
+    assert articles_fetched() == ["/a/noted"]
