@@ -166,6 +166,14 @@ def _outlet(path: Path, lines: list[str], name: str, table: Any) -> Outlet:
         return tuple(value)
 
     start_urls = strings("start_urls", required=True)
+    allowed_domains = []
+    for domain in strings("allowed_domains", required=True):
+        # Scrapy requests an internationalised host in its ASCII (punycode) form, and its
+        # off-site filter compares that form with allowed_domains.
+        try:
+            allowed_domains.append(domain.encode("idna").decode("ascii") if not domain.isascii() else domain)
+        except UnicodeError as exc:
+            raise error("allowed_domains", f"{domain!r} is not a domain name: {exc}") from None
     for url in start_urls:
         if problem := web_address_problem(url):
             raise error("start_urls", f"the URL {problem}")
@@ -209,7 +217,7 @@ def _outlet(path: Path, lines: list[str], name: str, table: Any) -> Outlet:
         name=name,
         spider=spider,
         start_urls=start_urls,
-        allowed_domains=strings("allowed_domains", required=True),
+        allowed_domains=tuple(allowed_domains),
         enabled=boolean("enabled", True),
         schedule=Schedule(every_s=duration("every"), cron=cron, jitter_s=duration("jitter") or 0),
         article_patterns=patterns["article_patterns"],

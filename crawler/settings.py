@@ -194,6 +194,12 @@ DOWNLOADER_MIDDLEWARES = {
 # address is refused too.  Only Twisted's HTTP/1.1 handler consults it: keep it.
 TWISTED_DNS_RESOLVER = "crawler.middlewares.ssrf.SSRFSafeResolver"
 
+SPIDER_MIDDLEWARES = {
+    # Scrapy's URL length limit, with every page it drops listed in the run.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.middlewares.urllength.ListedUrlLengthMiddleware": 800,
+}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
     "crawler.pipelines.CanonicalUrlPipeline": 200,

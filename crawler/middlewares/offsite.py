@@ -17,10 +17,12 @@ newswatch spiders set it from the outlet config.
 
 Order: ``"crawler.middlewares.offsite.OffsiteRedirectMiddleware": 35``, before the
 SSRF guard (40), so an off-site host is refused before the guard looks its name
-up in DNS.  Unlike Scrapy's filter it does not also run on ``request_scheduled``:
+up in DNS.  Unlike Scrapy's filter it does not refuse on ``request_scheduled``:
 the SSRF guard and Scrapy's filter already drop requests there, and a second
 handler would count and log the same request twice.  So it counts the
 off-site redirects Scrapy's filter lets through (those with ``dont_filter``).
+On ``request_scheduled`` it only lists, in the run's problems, the page whose
+redirect Scrapy's filter is refusing: a request dropped there gets no errback.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.signals import report_refused
 from crawler.urls import strip_secrets
 
 if TYPE_CHECKING:
@@ -58,7 +61,17 @@ class OffsiteRedirectMiddleware(OffsiteMiddleware):
     """Refuses redirect-generated requests to hosts outside ``allowed_domains``."""
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
-        """Checked at download time only (see the module doc)."""
+        """Only lists the page of a redirect Scrapy's filter refuses now (see the module doc)."""
+        if (
+            request.meta.get("redirect_urls")
+            and not request.dont_filter  # those are refused at download time, with an errback
+            and not request.meta.get("allow_offsite")
+            and not self.should_follow(request, spider)
+        ):
+            host = urlparse_cached(request).hostname or ""
+            origin = strip_secrets(request.meta["redirect_urls"][0])
+            refused = OffsiteRedirectRefused(strip_secrets(request.url), origin, host)
+            report_refused(self.crawler, request, str(refused))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         redirects = request.meta.get("redirect_urls")

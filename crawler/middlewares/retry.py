@@ -9,6 +9,8 @@ the reactor: other requests go on meanwhile.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -43,8 +45,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def delay_for(self, attempt: int, retry_after: bytes | None = None) -> float:
         delay = min(self.max_s, self.base_s * 2 ** max(attempt - 1, 0)) * random.uniform(0.5, 1.0)
-        if retry_after and retry_after.strip().isdigit():  # seconds; an HTTP date is ignored
-            delay = max(delay, min(self.max_s, float(retry_after)))
+        asked = retry_after_seconds(retry_after) if retry_after else None
+        if asked is not None:
+            delay = max(delay, min(self.max_s, asked))
         return float(delay)
 
     async def _pause(self, retry: Request, retry_after: bytes | None = None) -> None:
@@ -57,3 +60,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
         from twisted.internet import reactor  # the crawl's reactor, installed by now
 
         await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
+
+
+def retry_after_seconds(value: bytes) -> float | None:
+    """Seconds a Retry-After asks for: ``120`` or an HTTP date (RFC 9110 §10.2.3); None if neither."""
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; an obsolete form may come without a zone
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

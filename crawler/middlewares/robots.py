@@ -15,6 +15,7 @@ outcome                                      policy for that host (scheme+host+p
 4xx except 429                               RFC 9309 §2.3.1.3: "unavailable" → allow all
 429, 5xx, other                              RFC 9309 §2.3.1.4: "unreachable" → disallow all
 network error or timeout (after retries)     "unreachable" → disallow all
+over ``DOWNLOAD_MAXSIZE`` (plain or unpacked)  "unreachable" → disallow all
 ``IgnoreRequest`` (e.g. off-site redirect)   allow all, as Scrapy (nothing was fetched from it)
 ===========================================  ==============================================
 
@@ -42,6 +43,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded  # HttpCompressionMiddleware's
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
@@ -128,8 +130,13 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
                 response = await self.crawler.engine.download_async(robotsreq)
                 policy = await self._policy_for_response(response, netloc, request)
             except IgnoreRequest as exc:
-                logger.info("robots.txt of %s not fetched (%s): allowing all", netloc, exc)
-                policy = None
+                if isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):
+                    # Fetched, but over the size limit once unpacked: what a plain body
+                    # over it is (a cancelled download), not "nothing was fetched".
+                    policy = self._unreachable(netloc, "larger than DOWNLOAD_MAXSIZE once decompressed")
+                else:
+                    logger.info("robots.txt of %s not fetched (%s): allowing all", netloc, exc)
+                    policy = None
             except Exception as exc:
                 self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
                 policy = self._unreachable(netloc, f"{type(exc).__name__}: {exc}")

@@ -71,6 +71,7 @@ from crawler.middlewares.addresses import (
     parse_ip_literal,
 )
 from crawler.middlewares.resolver import SSRFSafeResolver, installed_resolver
+from crawler.signals import report_refused
 from crawler.urls import strip_secrets
 
 if TYPE_CHECKING:
@@ -165,7 +166,11 @@ class SSRFGuardMiddleware:
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         """Refuse what needs no DNS before the request is even queued."""
         self._sync_policy(spider)
-        self._static_check(request)
+        try:
+            self._static_check(request)
+        except SSRFRefused as refused:  # no errback runs for a request refused here
+            report_refused(self.crawler, request, str(refused))
+            raise
 
     async def process_request(self, request: Request) -> None:
         self._sync_policy(self.crawler.spider)

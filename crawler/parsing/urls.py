@@ -63,14 +63,20 @@ def absolute_url(href: str, base: str) -> str | None:
     """Resolve a declared link against the page URL; accept only http(s) results.
 
     Some portals write ``og:url`` without a scheme (``www.sohu.com/a/1``), which a
-    plain ``urljoin`` would treat as a relative path.
+    plain ``urljoin`` would treat as a relative path.  A link urllib cannot parse
+    (an unclosed IPv6 bracket, a bad port) declares nothing: the page's markup is
+    not ours to trust.
     """
     href = href.strip()
     if not href:
         return None
-    if href.startswith("//"):
-        href = f"{urlsplit(base).scheme or 'https'}:{href}"
-    elif re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+/", href, re.IGNORECASE):
-        href = f"{urlsplit(base).scheme or 'https'}://{href}"
-    resolved = urljoin(base, href) if base.startswith(("http://", "https://")) else href
+    try:
+        if href.startswith("//"):
+            href = f"{urlsplit(base).scheme or 'https'}:{href}"
+        elif re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+/", href, re.IGNORECASE):
+            href = f"{urlsplit(base).scheme or 'https'}://{href}"
+        resolved = urljoin(base, href) if base.startswith(("http://", "https://")) else href
+        urlsplit(resolved).port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        return None
     return resolved if resolved.startswith(("http://", "https://")) else None

@@ -31,12 +31,11 @@ from crawler.parsing.page import LISTING
 from crawler.parsing.takedown import Inconclusive, Takedown, page_state
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.revisit import GONE_STATUSES, REVISIT_ARTICLE, REVISIT_CONFIRM, find_ledger
-from crawler.signals import page_problem
-from crawler.spiders.discovery import ArticleMatcher, discover
+from crawler.signals import PAGE_URL, page_problem, report_refused
+from crawler.spiders.discovery import ArticleMatcher, discover, gunzipped
 from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
 
-#: request.meta keys the spiders use.
-PAGE_URL = "newswatch_page_url"
+#: request.meta keys the spiders use (and PAGE_URL, from crawler.signals).
 FETCHED_AT = "newswatch_fetched_at"
 DEPTH = "newswatch_depth"
 #: The start URL a discovery request descends from (its links count against that start URL's cap).
@@ -133,14 +132,26 @@ class OutletSpider(scrapy.Spider):
         patterns = (config.article_patterns if config else ()) or self.default_article_patterns
         matcher = ArticleMatcher(patterns, outlet_given=bool(config and config.article_patterns))
         follow_patterns = tuple(re.compile(p) for p in (config.follow_patterns if config else ()))
+        page = response.meta.get(PAGE_URL, response.url)
+        try:
+            limit = self.settings.getint("DOWNLOAD_MAXSIZE") or self.settings.getint("NEWSWATCH_MAX_PAGE_BYTES")
+            body = gunzipped(response.body, limit)
+        except ValueError as exc:
+            self.report_problem(page, str(exc), kind="dropped")
+            return
+        if not body.strip():  # a broken feed or sitemap must not look like a quiet one
+            self.report_problem(page, f"empty response (HTTP {response.status}): no feed, sitemap or links to read", kind="dropped")
+            return
         found = discover(
-            response.body,
+            body,
             response.url,
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             is_article=matcher,
             follow_patterns=follow_patterns,
         )
         self.crawler.stats.inc_value(discovery_key(found.kind))
+        for url in found.invalid:  # one broken entry never costs the page's other links
+            self.report_problem(url[:2000], f"not a valid URL, listed in {response.url}", kind="dropped")
         depth = response.meta.get(DEPTH, 0)
         max_depth = config.max_depth if config else 0
         follow = found.follow if depth < max_depth else ()
@@ -336,6 +347,11 @@ class OutletSpider(scrapy.Spider):
     def _request_dropped(self, request: scrapy.Request, **_: Any) -> None:
         if (ticket := request.meta.get(ORDER)) is not None:
             self.in_order.settle(ticket)
+        # The duplicate filter dropped it.  A link found twice is simply one page; a
+        # redirect to a URL already requested (a loop) leaves its page unread.
+        if request.meta.get("redirect_urls"):
+            self.logger.warning("dropped %s: redirected to %s, already requested", request.meta.get(PAGE_URL), request.url)
+            report_refused(self.crawler, request, f"redirected to {request.url}, a page already requested in this run (a redirect loop?)")
 
     def listing_articles(self, response: Response) -> Iterable[scrapy.Request]:
         """Article requests for the links of a listing page (not its further listing pages)."""

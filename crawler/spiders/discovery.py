@@ -8,6 +8,8 @@ billion laughs); feeds are never parsed from a string that could name a file.
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -19,6 +21,10 @@ FEED, SITEMAP_INDEX, SITEMAP, URL_LIST, LISTING = "feed", "sitemap-index", "site
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
 )
+#: The root elements of feeds and sitemaps, as whole tag names (not ``<feed-list>``).
+_ROOT_TAG = re.compile(rb"<(rss|feed|rdf:rdf|sitemapindex|urlset)[\s>/]")
+#: An HTML document (whatever it mentions later, in a script or a custom element).
+_HTML_START = re.compile(rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.DOTALL)
 _PAGINATION_TEXT = re.compile(r"^\s*(下一页|下页|next|next page|›|»|>)\s*$", re.IGNORECASE)
 
 
@@ -29,21 +35,84 @@ class Discovered:
     articles: tuple[str, ...]
     #: URLs of further discovery pages (sub-sitemaps, next listing pages).
     follow: tuple[str, ...]
+    #: Entries of a feed, sitemap or URL list that are no valid URL (as written).
+    invalid: tuple[str, ...] = ()
+
+
+def _join(base_url: str, ref: str) -> str:
+    """``ref`` resolved against ``base_url``; as written when it cannot be (see :func:`is_valid_url`)."""
+    try:
+        return urljoin(base_url, ref)
+    except ValueError:
+        return ref
+
+
+def is_valid_url(url: str) -> bool:
+    """False for what urllib (and so scrapy.Request) refuses: an unclosed IPv6 bracket, a bad port."""
+    try:
+        urlsplit(url).port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return False
+    return True
+
+
+def _entries(kind: str, urls: list[str], keep: Callable[[str], bool]) -> Discovered:
+    """A feed's, sitemap's or URL list's entries: the valid ones ``keep`` accepts, and the invalid."""
+    valid = [u for u in urls if is_valid_url(u)]
+    invalid = tuple(u for u in urls if not is_valid_url(u))
+    if kind == SITEMAP_INDEX:
+        return Discovered(kind, (), tuple(valid), invalid)
+    return Discovered(kind, tuple(u for u in valid if keep(u)), (), invalid)
 
 
 def sniff(body: bytes, content_type: str = "") -> str:
-    head = body[:2048].lstrip().lower()
+    head = body[:2048]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (lxml reads it)
+        head = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    head = head.lstrip().lower()
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+    roots = set() if _HTML_START.match(head) else {m.group(1) for m in _ROOT_TAG.finditer(head)}
+    if roots & {b"rss", b"feed", b"rdf:rdf"}:
         return FEED
-    if b"<sitemapindex" in head:
+    if b"sitemapindex" in roots:
         return SITEMAP_INDEX
-    if b"<urlset" in head:
+    if b"urlset" in roots:
         return SITEMAP
     if "text/plain" in content_type or (head.startswith(b"http") and b"<" not in head):
         return URL_LIST
     return LISTING
+
+
+def gunzipped(body: bytes, limit: int) -> bytes:
+    """``body`` unpacked if it is gzip (``sitemap.xml.gz``, served without Content-Encoding).
+
+    Scrapy only unpacks a Content-Encoding; the sitemap protocol allows gzipped files.
+    Raises ValueError for damaged gzip, or when it unpacks to more than ``limit`` bytes
+    (a gzip bomb: only ``limit + 1`` bytes are ever inflated).
+    """
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        unpacked = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"damaged gzip: {exc}") from None
+    if len(unpacked) > limit:
+        raise ValueError(f"gzipped document larger than {limit:,} bytes unpacked")
+    return unpacked
+
+
+def _from_declaration(body: bytes) -> bytes:
+    """``body`` from its XML declaration on, when something was printed before it.
+
+    A declaration may only come first, so what precedes it is not the document: typically
+    a PHP notice (``<br /><b>Notice</b>: ...``) that would otherwise become the root element.
+    """
+    start = body.find(b"<?xml", 0, 4096)
+    if start > 0 and body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
+        return body[start:]
+    return body
 
 
 def _local(tag: object) -> str:
@@ -51,8 +120,12 @@ def _local(tag: object) -> str:
 
 
 def feed_links(body: bytes, base_url: str) -> list[str]:
-    """Entry links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order."""
-    root = etree.fromstring(body, parser=_XML_PARSER)
+    """Entry links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order.
+
+    A relative link resolves against its ``xml:base`` (RFC 4287 §2; the nearest one,
+    itself relative to the feed's address), else the feed's address.
+    """
+    root = etree.fromstring(_from_declaration(body), parser=_XML_PARSER, base_url=base_url)
     if root is None:
         return []
     links: list[str] = []
@@ -65,31 +138,47 @@ def feed_links(body: bytes, base_url: str) -> list[str]:
                 guid.text if guid is not None and guid.get("isPermaLink", "true") != "false" else None
             )
             if text and text.strip():
-                links.append(urljoin(base_url, text.strip()))
+                node = link if link is not None and link.text else guid
+                links.append(_join(_base(node, base_url), text.strip()))
         elif name == "entry":
             candidates = [c for c in entry if _local(c.tag) == "link" and c.get("href")]
             preferred = [c for c in candidates if c.get("rel", "alternate") == "alternate"]
             chosen = (preferred or candidates)[:1]
             if chosen:
-                links.append(urljoin(base_url, chosen[0].get("href").strip()))
+                links.append(_join(_base(chosen[0], base_url), chosen[0].get("href").strip()))
     return links
 
 
+def _base(element: object, base_url: str) -> str:
+    """The URL a relative link in ``element`` resolves against (its xml:base, or the page's)."""
+    base = getattr(element, "base", None)
+    return base if isinstance(base, str) and base.startswith(("http://", "https://")) else base_url
+
+
 def sitemap_locs(body: bytes, base_url: str) -> list[str]:
-    root = etree.fromstring(body, parser=_XML_PARSER)
+    """The ``<loc>`` of each ``<url>`` (or ``<sitemap>``), in order.
+
+    Only those: the image, video and news extensions nest their own ``<image:loc>``
+    (a picture, not a page) inside a ``<url>``.
+    """
+    root = etree.fromstring(_from_declaration(body), parser=_XML_PARSER)
     if root is None:
         return []
     return [
-        urljoin(base_url, loc.text.strip())
+        _join(base_url, loc.text.strip())
         for loc in root.iter()
-        if _local(loc.tag) == "loc" and loc.text and loc.text.strip()
+        if _local(loc.tag) == "loc"
+        and _local(getattr(loc.getparent(), "tag", None)) in ("url", "sitemap")
+        and loc.text
+        and loc.text.strip()
     ]
 
 
 def url_list(body: bytes, base_url: str) -> list[str]:
-    text = body.decode("utf-8", errors="replace")
+    utf16 = body.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = body.decode("utf-16" if utf16 else "utf-8-sig", errors="replace").lstrip("\ufeff")
     return [
-        urljoin(base_url, line.strip())
+        _join(base_url, line.strip())
         for line in text.splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
@@ -101,12 +190,15 @@ def listing_links(body: bytes, base_url: str) -> tuple[list[str], list[str]]:
         document = html.document_fromstring(body, base_url=base_url)
     except (etree.ParserError, ValueError):
         return [], []
+    base_url = _document_base(document, base_url)
     links, pagination = [], []
     for anchor in document.iter("a", "link"):
         href = anchor.get("href")
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        url = urljoin(base_url, href.strip())
+        url = _join(base_url, href.strip())
+        if not is_valid_url(url):  # an anchor, not an entry the site lists as an article
+            continue
         rel = (anchor.get("rel") or "").lower()
         if anchor.tag == "link":
             if rel == "next":
@@ -116,6 +208,18 @@ def listing_links(body: bytes, base_url: str) -> tuple[list[str], list[str]]:
         if rel == "next" or _PAGINATION_TEXT.match(anchor.text_content() or ""):
             pagination.append(url)
     return links, pagination
+
+
+def _document_base(document: html.HtmlElement, page_url: str) -> str:
+    """The URL relative links resolve against: the first ``<base href>`` (HTML §4.2.3), else the page's."""
+    for element in document.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            base = _join(page_url, href)
+            if base.startswith(("http://", "https://")) and is_valid_url(base):
+                return base
+            break  # only the first <base href> counts
+    return page_url
 
 
 def discover(
@@ -128,15 +232,12 @@ def discover(
 ) -> Discovered:
     kind = sniff(body, content_type)
     if kind == FEED:
-        links = feed_links(body, base_url)
         # A feed lists articles; patterns only narrow it when the outlet gives its own.
-        return Discovered(kind, tuple(u for u in links if is_article(u, from_feed=True)), ())
-    if kind == SITEMAP_INDEX:
-        return Discovered(kind, (), tuple(sitemap_locs(body, base_url)))
-    if kind == SITEMAP:
-        return Discovered(kind, tuple(u for u in sitemap_locs(body, base_url) if is_article(u)), ())
+        return _entries(kind, feed_links(body, base_url), lambda u: is_article(u, from_feed=True))
+    if kind in (SITEMAP_INDEX, SITEMAP):
+        return _entries(kind, sitemap_locs(body, base_url), is_article)
     if kind == URL_LIST:
-        return Discovered(kind, tuple(u for u in url_list(body, base_url) if is_article(u, from_feed=True)), ())
+        return _entries(kind, url_list(body, base_url), lambda u: is_article(u, from_feed=True))
     links, pagination = listing_links(body, base_url)
     follow = [u for u in links if any(p.search(u) for p in follow_patterns)] + pagination
     articles = [u for u in links if is_article(u)]

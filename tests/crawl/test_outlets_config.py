@@ -102,3 +102,30 @@ def test_the_config_reads_a_cron_line_as_the_scheduler_does(tmp_path: Path, line
             load_outlets(path)
         return
     assert load_outlets(path)["rfi_cn"].schedule.cron == line
+
+
+def test_an_internationalised_allowed_domain_admits_the_host_scrapy_requests(tmp_path: Path) -> None:
+    # Scrapy requests http://例え.jp/ as http://xn--r8jz45g.jp/; the off-site filter compares
+    # that host with allowed_domains, so a domain kept in Unicode refused the whole outlet.
+    import scrapy
+    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+    from scrapy.utils.test import get_crawler
+
+    config = GOOD.replace('"https://www.rfi.fr/cn/rss"', '"https://新闻.例え.jp/rss"').replace('["rfi.fr"]', '["例え.jp"]')
+    outlet = load_outlets(_write(tmp_path, config))["rfi_cn"]
+    assert outlet.allowed_domains == ("xn--r8jz45g.jp",)
+
+    class Spider(scrapy.Spider):
+        name = "idn"
+        allowed_domains = list(outlet.allowed_domains)
+
+    crawler = get_crawler(Spider)
+    crawler.spider = spider = Spider()
+    offsite = OffsiteMiddleware.from_crawler(crawler)
+    offsite.spider_opened(spider)
+    assert offsite.should_follow(scrapy.Request(outlet.start_urls[0]), spider)
+
+
+def test_an_allowed_domain_that_is_no_domain_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="allowed_domains"):
+        load_outlets(_write(tmp_path, GOOD.replace('["rfi.fr"]', '["bad..例え"]')))
