@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import SiteHandler, serving
 
 SITEMAP_URLS = 3000
 
 
-class _SitemapSite(BaseHTTPRequestHandler):
+class _SitemapSite(SiteHandler):
     """A sitemap of 3,000 article URLs; every article is a 404 (cheap to crawl)."""
 
     hits: list[str] = []
@@ -28,30 +27,17 @@ class _SitemapSite(BaseHTTPRequestHandler):
             host = self.headers["Host"]
             urls = "".join(f"<url><loc>http://{host}/a/{n}.html</loc></url>" for n in range(SITEMAP_URLS))
             body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-            self._reply(200, body.encode(), "application/xml")
+            self.reply(200, body.encode(), "application/xml")
         else:
-            self._reply(404, b"not here", "text/plain")
+            self.reply(404, b"not here", "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def sitemap_site() -> Iterator[str]:
     _SitemapSite.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SitemapSite)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_SitemapSite) as host:
+        yield host
 
 
 def _config(directory: Path, name: str, start_url: str, host: str, timeout: str) -> Path:

@@ -7,15 +7,14 @@ which article pages the crawl fetched, and what the run listed.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import SiteHandler, serving
 
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
 ARTICLE_TEXT = "A sentence of an ordinary article, long enough to be kept as one. " * 10
@@ -24,7 +23,7 @@ ARTICLE_TEXT = "A sentence of an ordinary article, long enough to be kept as one
 Documents = dict[str, tuple[str, "str | Callable[[str], bytes]"]]
 
 
-class _Site(BaseHTTPRequestHandler):
+class _Site(SiteHandler):
     documents: Documents = {}
     hits: list[str] = []
 
@@ -34,52 +33,37 @@ class _Site(BaseHTTPRequestHandler):
         if self.path in self.documents:
             content_type, body = self.documents[self.path]
             data = body.replace("{base}", base).encode() if isinstance(body, str) else body(base)
-            self._reply(200, data, content_type)
+            self.reply(200, data, content_type)
         elif self.path.startswith("/a/"):
             page = f"<html lang='en'><head><title>{self.path}</title></head><body><article><h1>{self.path}</h1><p>{ARTICLE_TEXT}</p></article></body></html>"
-            self._reply(200, page.encode(), "text/html; charset=utf-8")
+            self.reply(200, page.encode(), "text/html; charset=utf-8")
         else:
-            self._reply(404, b"not here", "text/plain")
+            self.reply(404, b"not here", "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 Crawl = Callable[..., tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture
-def crawl_site(tmp_path: Path, sqlite_url: str) -> Iterator[Crawl]:
+def crawl_site(tmp_path: Path, sqlite_url: str) -> Crawl:
     """``crawl_site(documents, start_path)``: serve them, crawl, return (base URL, JSON summary)."""
-    servers: list[ThreadingHTTPServer] = []
 
     def crawl(documents: Documents, start: str, *, spider: str = "portal") -> tuple[str, dict[str, Any]]:
         _Site.documents, _Site.hits = documents, []
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]!s}"
-        config = tmp_path / "outlets.toml"
-        config.write_text(
-            f'[outlets.site]\nspider = "{spider}"\nstart_urls = ["{base}{start}"]\nallowed_domains = ["127.0.0.1"]\n'
-            'allow_private = true\narticle_patterns = ["^http"]\nmax_depth = 2\n',
-            encoding="utf-8",
-        )
-        result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
+        with serving(_Site) as host:
+            base = f"http://{host}"
+            config = tmp_path / "outlets.toml"
+            config.write_text(
+                f'[outlets.site]\nspider = "{spider}"\nstart_urls = ["{base}{start}"]\nallowed_domains = ["127.0.0.1"]\n'
+                'allow_private = true\narticle_patterns = ["^http"]\nmax_depth = 2\n',
+                encoding="utf-8",
+            )
+            result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
         assert "Traceback" not in result.stderr, result.stderr
         return base, json.loads(result.stdout)
 
-    yield crawl
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return crawl
 
 
 def articles_fetched() -> list[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from tests.crawl.test_refused_requests import FAST, _HostileSite
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import serving
 
 
 def _gzipped_sitemap_site(host: str, path: str) -> tuple[int, bytes, str] | None:
@@ -32,14 +31,11 @@ class _GzipSitemapSite(_HostileSite):
             super().do_GET()
             return
         type(self).hits.append(self.path)
-        self._reply(*answer)
+        self.reply(*answer)
 
 
 def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_listed(tmp_path: Path, sqlite_url: str) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GzipSitemapSite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host = f"127.0.0.1:{server.server_address[1]!s}"
-    try:
+    with serving(_GzipSitemapSite) as host:
         config = tmp_path / "outlets.toml"
         config.write_text(
             f'[outlets.gz]\nspider = "ecns"\nstart_urls = ["http://{host}/sitemap-index.xml"]\n'
@@ -47,9 +43,6 @@ def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_listed(tmp_path: Path, sql
             encoding="utf-8",
         )
         result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert "Traceback" not in result.stderr, result.stderr
     summary = json.loads(result.stdout)
     problems = {p["url"]: p["reason"] for p in summary["problems"]}

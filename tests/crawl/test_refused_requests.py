@@ -8,21 +8,19 @@ errback: each refusal must still end up in the run's problems, as a failed downl
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import SiteHandler, serving
 
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
 LONG = "/a/" + "x" * 2100
 
 
-class _HostileSite(BaseHTTPRequestHandler):
+class _HostileSite(SiteHandler):
     hits: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -37,7 +35,7 @@ class _HostileSite(BaseHTTPRequestHandler):
         if self.path == "/list.txt":
             paths = [*redirects, LONG, "/a/ok"]
             body = "\n".join(f"http://{host}{p}" for p in paths) + "\nhttp://10.0.0.2/a/listed-private\n"
-            self._reply(200, body.encode(), "text/plain")
+            self.reply(200, body.encode(), "text/plain")
         elif self.path in redirects:
             self.send_response(302)
             self.send_header("Location", redirects[self.path])
@@ -46,30 +44,17 @@ class _HostileSite(BaseHTTPRequestHandler):
         elif self.path.startswith("/a/"):
             text = "A sentence of an ordinary article, long enough to be kept as one. " * 10
             page = f"<html lang='en'><head><title>Ok</title></head><body><article><h1>Ok</h1><p>{text}</p></article></body></html>"
-            self._reply(200, page.encode(), "text/html; charset=utf-8")
+            self.reply(200, page.encode(), "text/html; charset=utf-8")
         else:
-            self._reply(404, b"not here", "text/plain")
+            self.reply(404, b"not here", "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def hostile_site() -> Iterator[str]:
     _HostileSite.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileSite)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_HostileSite) as host:
+        yield host
 
 
 def test_every_page_refused_before_its_download_is_listed_with_its_reason(

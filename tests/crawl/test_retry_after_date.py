@@ -6,22 +6,20 @@ once, then 200: the retry must not come before that date.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import SiteHandler, serving
 
 WAIT_S = 3
 
 
-class _BusySite(BaseHTTPRequestHandler):
+class _BusySite(SiteHandler):
     article_hits: list[float] = []
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -47,18 +45,13 @@ class _BusySite(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def busy_site() -> Iterator[str]:
     _BusySite.article_hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BusySite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]!s}"
-    server.shutdown()
-    server.server_close()
+    with serving(_BusySite) as host:
+        yield f"http://{host}"
 
 
 def test_a_retry_waits_until_the_retry_after_date(busy_site: str, tmp_path: Path, sqlite_url: str) -> None:

@@ -10,21 +10,19 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cli_helpers import newswatch
+from tests.support.local_site import SiteHandler, serving
 
 RULES = b"User-agent: *\nDisallow: /private/\n"
 PADDING = b"# " + b"-" * (17 * 1024 * 1024) + b"\n"
 
 
-class _Site(BaseHTTPRequestHandler):
+class _Site(SiteHandler):
     gzipped = False
     hits: list[str] = []
 
@@ -51,18 +49,13 @@ class _Site(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the crawler hangs up on an oversize body
             self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
     _Site.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]!s}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Site) as host:
+        yield f"http://{host}"
 
 
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
