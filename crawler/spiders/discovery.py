@@ -58,11 +58,13 @@ def is_valid_url(url: str) -> bool:
 
 def _entries(kind: str, urls: list[str], keep: Callable[[str], bool]) -> Discovered:
     """A feed's, sitemap's or URL list's entries: the valid ones ``keep`` accepts, and the invalid."""
-    valid = [u for u in urls if is_valid_url(u)]
-    invalid = tuple(u for u in urls if not is_valid_url(u))
+    valid: list[str] = []
+    invalid: list[str] = []
+    for url in urls:
+        (valid if is_valid_url(url) else invalid).append(url)
     if kind == SITEMAP_INDEX:
-        return Discovered(kind, (), tuple(valid), invalid)
-    return Discovered(kind, tuple(u for u in valid if keep(u)), (), invalid)
+        return Discovered(kind, (), tuple(valid), tuple(invalid))
+    return Discovered(kind, tuple(u for u in valid if keep(u)), (), tuple(invalid))
 
 
 def sniff(body: bytes, content_type: str = "") -> str:
