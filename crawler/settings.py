@@ -91,6 +91,9 @@ NEWSWATCH_PARSE_WORKERS = _env_int("NEWSWATCH_PARSE_WORKERS", str(len(os.sched_g
 NEWSWATCH_PARSE_TIMEOUT = _env_float("NEWSWATCH_PARSE_TIMEOUT", "30")
 #: Seconds between heartbeats of a running run (lets the next start spot a dead run).
 NEWSWATCH_HEARTBEAT_S = _env_float("NEWSWATCH_HEARTBEAT_S", "30")
+#: A ``running`` run on another host whose heartbeat has been silent this long is gone
+#: (shown as ``stale``; on this host, its process being gone says so at once).
+RUN_SILENT_AFTER_S = 3 * NEWSWATCH_HEARTBEAT_S
 
 #: Validators (ETag/Last-Modified) of a page not seen for this long are deleted.
 NEWSWATCH_VALIDATORS_KEEP_S = _env_float("NEWSWATCH_VALIDATORS_KEEP_S", str(30 * 86400))

@@ -261,6 +261,11 @@ def run_is_stale(run: RunRow, *, silent_after_s: float) -> bool:
     return (datetime.now(UTC) - heartbeat).total_seconds() > silent_after_s
 
 
+def status_now(run: CrawlRun, *, silent_after_s: float) -> str:
+    """The run's status as a reader should see it: ``stale`` for a running run that is gone."""
+    return "stale" if run_is_stale(_run_row(run), silent_after_s=silent_after_s) else run.status
+
+
 def _live(session: Session, run: CrawlRun, silent_after_s: float) -> RunRow:
     """A running run's counts so far, and ``stale`` when its process is gone.
 

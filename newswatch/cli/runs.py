@@ -54,7 +54,7 @@ def list_runs(
 ) -> None:
     """List runs, newest first; a run whose process is gone shows as `stale`. Example: newswatch runs list --limit 5"""
     with with_db(ctx, db).database(existing=True).read_session() as session:
-        silent_after_s = 3 * settings.NEWSWATCH_HEARTBEAT_S
+        silent_after_s = settings.RUN_SILENT_AFTER_S
         rows = queries.list_runs(session, limit=limit, silent_after_s=silent_after_s)
         records = [{**queries.run_dict(row), "origin": row.origin} for row in rows]
     if as_json:
@@ -73,7 +73,7 @@ def list_runs(
 @app.command()
 def show(ctx: typer.Context, run_id: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one run with its counts and every page it could not store. Example: newswatch runs show 1"""
-    silent_after_s = 3 * settings.NEWSWATCH_HEARTBEAT_S
+    silent_after_s = settings.RUN_SILENT_AFTER_S
     with with_db(ctx, db).database(existing=True).read_session() as session:
         detail = queries.run_detail(session, run_id, silent_after_s=silent_after_s)
     if detail is None:

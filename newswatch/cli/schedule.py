@@ -185,8 +185,9 @@ def list_jobs(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = Fal
 
     Example: newswatch schedule list --json
     """
+    from crawler import settings
     from newswatch.scheduling import outlet_of, scheduled_outlets, store_of
-    from storage import locks
+    from storage import locks, queries
 
     with _jobs(ctx, db) as (current, scheduler):
         records = [_job_record(job) for job in scheduler.get_jobs()]
@@ -210,7 +211,8 @@ def list_jobs(ctx: typer.Context, db: DbOption = None, as_json: JsonOption = Fal
         record.setdefault("problem", None)
         run = runs.get(name)
         record["last_run"] = None if run is None else {
-            "id": run.id, "status": run.status, "origin": run.origin,
+            "id": run.id, "status": queries.status_now(run, silent_after_s=settings.RUN_SILENT_AFTER_S),
+            "origin": run.origin,
             "started_at": _when(run.started_at), "finished_at": _when(run.finished_at), "message": run.message,
         }
         lease = leases.get(locks.outlet_key(name))

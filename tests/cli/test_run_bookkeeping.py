@@ -60,3 +60,8 @@ def test_a_killed_run_is_stale_at_once_with_its_counts_so_far(tmp_path: Path, sq
     assert record["counts"]["new"] >= run.new_count > 0
     shown = newswatch("runs", "show", str(record["id"]), "--db", sqlite_url, "--json")
     assert json.loads(shown.stdout)["status"] == "stale"
+    # The schedule's view of the outlet's last run says the same.
+    added = newswatch("--config", str(config), "schedule", "add", "stuck", "--every", "1h", "--db", sqlite_url)
+    assert added.returncode == 0, added.stderr
+    scheduled = newswatch("--config", str(config), "schedule", "list", "--json", "--db", sqlite_url)
+    assert [job["last_run"]["status"] for job in json.loads(scheduled.stdout)] == ["stale"], scheduled.stdout
