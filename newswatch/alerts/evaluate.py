@@ -100,7 +100,9 @@ def drafts_for(
     queries: dict[int, Query] = {w.id: parse_query(w.query) for w in watches}
     drafts: list[store.MatchDraft] = []
     for change in changes:
-        tokens: list[str] | None = None  # tokenized once, for every watch
+        # Tokenized once, for every watch: the version's text, and the text it replaced.
+        tokens: list[str] | None = None
+        previous_tokens: list[str] | None = None
         for watch in watches:
             if change.version_id <= watch.start_version_id:
                 continue
@@ -114,7 +116,14 @@ def drafts_for(
             if tokens is None:
                 tokens = tokenize(change.title + "\n" + change.body)
             if not matches(queries[watch.id], tokens):
-                continue
+                # An edit that takes the watched words out is news to whoever follows them:
+                # a version matches when the text it replaced did.
+                if change.previous_body is None or change.previous_title is None:
+                    continue
+                if previous_tokens is None:
+                    previous_tokens = tokenize(change.previous_title + "\n" + change.previous_body)
+                if not matches(queries[watch.id], previous_tokens):
+                    continue
             drafts.append(
                 store.MatchDraft(
                     watch_id=watch.id,

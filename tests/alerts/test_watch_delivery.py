@@ -320,3 +320,18 @@ def test_a_watch_removed_and_added_again_sends_under_new_keys(sqlite_url: str, w
         _ok("watch", "remove", "again", "--db", sqlite_url)
     keys = [hit.headers["Idempotency-Key"] for hit in webhook.accepted]
     assert len(keys) == 6 and len(set(keys)) == 6, keys  # three matches, each sent once per lifetime
+
+
+def test_an_edit_that_takes_the_watched_words_out_is_notified(
+    tmp_path: Path, sqlite_url: str, webhook: WebhookReceiver  # noqa: F811
+) -> None:
+    _ok("watch", "add", "talks", "--query", "战略沟通", "--notify", webhook.url, "--db", sqlite_url)
+    _ok("replay", str(FIXTURES), "--db", sqlite_url)
+    assert [h.json["event"] for h in webhook.accepted] == ["new"]  # only the portal article says it
+    tree = _copy(tmp_path, "scrubbed")
+    portal = tree / PORTAL
+    portal.write_text(portal.read_text(encoding="utf-8").replace("战略沟通", "沟通"), encoding="utf-8")
+    _ok("replay", str(tree), "--db", sqlite_url)
+    scrubbed = webhook.accepted[1:]
+    assert [h.json["event"] for h in scrubbed] == ["edited"]
+    assert "战略沟通" in scrubbed[0].json["change_summary"]  # the diff shows what went
