@@ -32,7 +32,6 @@ class _SitemapSite(SiteHandler):
             self.reply(404, b"not here", "text/plain")
 
 
-
 @pytest.fixture
 def sitemap_site() -> Iterator[str]:
     _SitemapSite.hits = []

@@ -13,10 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli_helpers import newswatch
-from tests.support.local_site import SiteHandler, serving
+from tests.support.local_site import SiteHandler, crawl_local, serving
 
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
 ARTICLE_TEXT = "A sentence of an ordinary article, long enough to be kept as one. " * 10
 #: path -> (content type, body); "{base}" in a body is the site's address, and a body
 #: given as a function gets that address and returns the bytes to send.
@@ -41,7 +39,6 @@ class _Site(SiteHandler):
             self.reply(404, b"not here", "text/plain")
 
 
-
 Crawl = Callable[..., tuple[str, dict[str, Any]]]
 
 
@@ -53,14 +50,7 @@ def crawl_site(tmp_path: Path, sqlite_url: str) -> Crawl:
         _Site.documents, _Site.hits = documents, []
         with serving(_Site) as host:
             base = f"http://{host}"
-            config = tmp_path / "outlets.toml"
-            config.write_text(
-                f'[outlets.site]\nspider = "{spider}"\nstart_urls = ["{base}{start}"]\nallowed_domains = ["127.0.0.1"]\n'
-                'allow_private = true\narticle_patterns = ["^http"]\nmax_depth = 2\n',
-                encoding="utf-8",
-            )
-            result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
-        assert "Traceback" not in result.stderr, result.stderr
+            result = crawl_local(tmp_path, sqlite_url, f"{base}{start}", spider=spider, extra="max_depth = 2\n")
         return base, json.loads(result.stdout)
 
     return crawl
@@ -172,7 +162,6 @@ def test_an_html_listing_that_mentions_feed_tags_is_read_as_a_listing(head: str,
     listing = f'<!doctype html><html><head><title>Latest</title></head><body>{head}<a href="/a/one">One</a></body></html>'
     crawl_site({"/latest.html": ("text/html", listing)}, "/latest.html")
     assert articles_fetched() == ["/a/one"]
-
 
 
 def test_a_feed_after_a_server_warning_is_still_a_feed(crawl_site: Crawl) -> None:

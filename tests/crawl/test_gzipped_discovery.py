@@ -6,9 +6,9 @@ import gzip
 import json
 from pathlib import Path
 
-from tests.crawl.test_refused_requests import FAST, _HostileSite
+from tests.crawl.test_refused_requests import _HostileSite
 from tests.support.cli_helpers import newswatch
-from tests.support.local_site import serving
+from tests.support.local_site import crawl_local, serving
 
 
 def _gzipped_sitemap_site(host: str, path: str) -> tuple[int, bytes, str] | None:
@@ -36,14 +36,8 @@ class _GzipSitemapSite(_HostileSite):
 
 def test_a_gzipped_sitemap_is_read_and_a_gzip_bomb_is_listed(tmp_path: Path, sqlite_url: str) -> None:
     with serving(_GzipSitemapSite) as host:
-        config = tmp_path / "outlets.toml"
-        config.write_text(
-            f'[outlets.gz]\nspider = "ecns"\nstart_urls = ["http://{host}/sitemap-index.xml"]\n'
-            'allowed_domains = ["127.0.0.1"]\nallow_private = true\narticle_patterns = ["/a/"]\nmax_depth = 1\n',
-            encoding="utf-8",
-        )
-        result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
-    assert "Traceback" not in result.stderr, result.stderr
+        result = crawl_local(tmp_path, sqlite_url, f"http://{host}/sitemap-index.xml", spider="ecns",
+                             article_pattern="/a/", extra="max_depth = 1\n")
     summary = json.loads(result.stdout)
     problems = {p["url"]: p["reason"] for p in summary["problems"]}
     assert "larger than" in problems[f"http://{host}/bomb.xml.gz"], problems

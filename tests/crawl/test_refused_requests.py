@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_helpers import newswatch
-from tests.support.local_site import SiteHandler, serving
+from tests.support.local_site import SiteHandler, crawl_local, serving
 
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0"]
 LONG = "/a/" + "x" * 2100
 
 
@@ -49,7 +48,6 @@ class _HostileSite(SiteHandler):
             self.reply(404, b"not here", "text/plain")
 
 
-
 @pytest.fixture
 def hostile_site() -> Iterator[str]:
     _HostileSite.hits = []
@@ -60,14 +58,7 @@ def hostile_site() -> Iterator[str]:
 def test_every_page_refused_before_its_download_is_listed_with_its_reason(
     tmp_path: Path, sqlite_url: str, hostile_site: str
 ) -> None:
-    config = tmp_path / "outlets.toml"
-    config.write_text(
-        f'[outlets.hostile]\nspider = "portal"\nstart_urls = ["http://{hostile_site}/list.txt"]\n'
-        'allowed_domains = ["127.0.0.1"]\nallow_private = true\narticle_patterns = ["^http"]\n',
-        encoding="utf-8",
-    )
-    result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json", *FAST, timeout=180)
-    assert "Traceback" not in result.stderr, result.stderr
+    result = crawl_local(tmp_path, sqlite_url, f"http://{hostile_site}/list.txt")
     summary = json.loads(result.stdout)
     problems = {p["url"]: p["reason"] for p in summary["problems"]}
     base = f"http://{hostile_site}"

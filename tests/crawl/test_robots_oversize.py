@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_helpers import newswatch
-from tests.support.local_site import SiteHandler, serving
+from tests.support.local_site import SiteHandler, crawl_local, serving
 
 RULES = b"User-agent: *\nDisallow: /private/\n"
 PADDING = b"# " + b"-" * (17 * 1024 * 1024) + b"\n"
@@ -50,7 +49,6 @@ class _Site(SiteHandler):
             self.wfile.write(body)
 
 
-
 @pytest.fixture
 def site() -> Iterator[str]:
     _Site.hits = []
@@ -61,15 +59,8 @@ def site() -> Iterator[str]:
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
 def test_an_oversize_robots_txt_disallows_the_host(gzipped: bool, site: str, tmp_path: Path, sqlite_url: str) -> None:
     _Site.gzipped = gzipped
-    config = tmp_path / "outlets.toml"
-    config.write_text(
-        f'[outlets.site]\nspider = "portal"\nstart_urls = ["{site}/list.txt"]\nallowed_domains = ["127.0.0.1"]\n'
-        'allow_private = true\narticle_patterns = ["^http"]\n',
-        encoding="utf-8",
-    )
-    result = newswatch("--config", str(config), "crawl", "--db", sqlite_url, "--json",
-                       "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "RETRY_TIMES=0", timeout=180)
-    assert "Traceback" not in result.stderr, result.stderr
+    result = crawl_local(tmp_path, sqlite_url, f"{site}/list.txt",
+                         settings=("-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "RETRY_TIMES=0"))
     assert _Site.hits == ["/robots.txt"]
     [problem] = json.loads(result.stdout)["problems"]
     assert problem["url"] == f"{site}/list.txt" and "robots.txt" in problem["reason"], problem
