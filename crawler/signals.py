@@ -29,5 +29,11 @@ def report_refused(crawler: Crawler, request: Request, reason: str) -> None:
     if url is None or crawler.stats is None or request.meta.get(_REPORTED):
         return
     request.meta[_REPORTED] = True  # several guards may refuse one request: listed once
-    crawler.stats.inc_value(problem_key("dropped"))
-    crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind="dropped")
+    send_page_problem(crawler, url, reason, kind="dropped")
+
+
+def send_page_problem(crawler: Crawler, url: str, reason: str, *, kind: str) -> None:
+    """Count a page problem in the crawl's stats and send :data:`page_problem` for it."""
+    assert crawler.stats is not None
+    crawler.stats.inc_value(problem_key(kind))
+    crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind=kind)

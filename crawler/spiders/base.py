@@ -31,9 +31,9 @@ from crawler.parsing.page import LISTING
 from crawler.parsing.takedown import Inconclusive, Takedown, page_state
 from crawler.replay import REPLAY_FILE, PageTooLarge, ReplayProblem, request_url, scan_outlet
 from crawler.revisit import GONE_STATUSES, REVISIT_ARTICLE, REVISIT_CONFIRM, find_ledger
-from crawler.signals import PAGE_URL, page_problem, report_refused
+from crawler.signals import PAGE_URL, report_refused, send_page_problem
 from crawler.spiders.discovery import ArticleMatcher, discover, gunzipped
-from crawler.stats import ENQUEUE_CUT, discovery_key, problem_key
+from crawler.stats import ENQUEUE_CUT, discovery_key
 
 #: request.meta keys the spiders use (and PAGE_URL, from crawler.signals).
 FETCHED_AT = "newswatch_fetched_at"
@@ -384,5 +384,4 @@ class OutletSpider(scrapy.Spider):
 
     def report_problem(self, url: str, reason: str, *, kind: str) -> None:
         self.logger.warning("%s %s: %s", kind, url, reason)
-        self.crawler.stats.inc_value(problem_key(kind))
-        self.crawler.signals.send_catch_log(page_problem, url=url, reason=reason, kind=kind)
+        send_page_problem(self.crawler, url, reason, kind=kind)
