@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import write_transaction
@@ -64,15 +64,20 @@ class Claimed:
     matched_at: datetime
 
 
-def due(
-    session: Session, now: datetime, *, limit: int | None = 200, watch_id: int | None = None, channel: int | None = None
-) -> list[int]:
-    """The rows due and not leased, oldest first; ``watch_id`` and ``channel`` narrow it to one digest."""
-    query = select(OutboxMessage.id).where(
+def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A row due at ``now`` and leased to nobody: what :func:`due` lists and :func:`claim` takes."""
+    return (
         OutboxMessage.status.in_(("pending", "failed")),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
     )
+
+
+def due(
+    session: Session, now: datetime, *, limit: int | None = 200, watch_id: int | None = None, channel: int | None = None
+) -> list[int]:
+    """The rows due and not leased, oldest first; ``watch_id`` and ``channel`` narrow it to one digest."""
+    query = select(OutboxMessage.id).where(*_claimable(now))
     if watch_id is not None:
         query = query.where(OutboxMessage.watch_id == watch_id)
     if channel is not None:
@@ -86,12 +91,7 @@ def claim(db: Database, outbox_id: int, holder: str, now: datetime) -> Claimed |
     def write(session: Session) -> Claimed | None:
         taken = session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id == outbox_id,
-                OutboxMessage.status.in_(("pending", "failed")),
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
+            .where(OutboxMessage.id == outbox_id, *_claimable(now))
             .values(lease_until=now + LEASE, lease_holder=holder[:255])
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]
